@@ -1,0 +1,68 @@
+/** Request validation for the api (zod), and the contract's error body. */
+import { z } from 'zod';
+import { idSchema } from '../../shared/messages';
+import { orderItemSchema } from '../../shared/saga/order-placement';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export const placeOrderSchema = z
+  .object({
+    customerId: idSchema,
+    items: z
+      .array(orderItemSchema)
+      .min(1)
+      .max(50)
+      .superRefine((items, ctx) => {
+        const seen = new Set<string>();
+        items.forEach((item, i) => {
+          if (seen.has(item.sku))
+            ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: `duplicate sku ${item.sku}` });
+          seen.add(item.sku);
+        });
+      }),
+    paymentToken: z.string().min(1).max(64),
+  })
+  .strict();
+export type PlaceOrderRequest = z.infer<typeof placeOrderSchema>;
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x20-\x7E]{1,200}$/, 'must be 1-200 printable ASCII characters');
+
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+  }
+
+  body(): { error: { code: string; message: string; details: ErrorDetail[] } } {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+export function invalid(message: string, details: ErrorDetail[] = []): ApiError {
+  return new ApiError(400, 'INVALID_ARGUMENT', message, details);
+}
+
+export function zodDetails(error: z.ZodError, prefix = ''): ErrorDetail[] {
+  return error.issues.slice(0, 20).map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || '(body)',
+    message: i.message,
+  }));
+}
+
+export function parseId(value: string, what: string): string {
+  const r = idSchema.safeParse(value);
+  if (!r.success)
+    throw invalid(`invalid ${what}`, [{ path: what, message: r.error.issues[0]?.message ?? 'invalid' }]);
+  return r.data;
+}

@@ -1,0 +1,82 @@
+/**
+ * Credit participant: reserves an order's total against the customer's credit limit, releases it on compensation.
+ * credit-reservations/{orderId} records what happened to each order (RESERVED, REJECTED, RELEASED); a release that
+ * arrives first leaves a RELEASED tombstone so the late reserve is REFUSED.
+ */
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
+import { creditPayloadSchema, type CreditPayload } from '../../shared/messages';
+import type { StepOutcome, TxParticipant } from '../../shared/participant';
+import { COLLECTIONS, docId } from '../../shared/store/collections';
+
+interface CreditReservation {
+  orderId: string;
+  customerId: string;
+  amountCents: number;
+  status: 'RESERVED' | 'REJECTED' | 'RELEASED';
+  reason?: string;
+  tombstone?: boolean;
+}
+
+interface Customer {
+  customerId: string;
+  creditLimitCents: number;
+  creditUsedCents: number;
+}
+
+export function creditParticipant(db: Firestore): TxParticipant<CreditPayload> {
+  const reservation = (orderId: string) => db.collection(COLLECTIONS.creditReservations).doc(orderId);
+  const customer = (customerId: string) => db.collection(COLLECTIONS.customers).doc(docId(customerId));
+
+  return {
+    name: 'credit',
+    payloadSchema: creditPayloadSchema,
+
+    async forward(tx, p): Promise<StepOutcome> {
+      const [resSnap, custSnap] = await tx.getAll(reservation(p.orderId), customer(p.customerId));
+      const existing = resSnap!.data() as CreditReservation | undefined;
+      if (existing) return outcomeOf(existing);
+      const base = { orderId: p.orderId, customerId: p.customerId, amountCents: p.amountCents };
+      const c = custSnap!.data() as Customer | undefined;
+      if (!c) {
+        tx.create(reservation(p.orderId), { ...base, status: 'REJECTED', reason: 'UNKNOWN_CUSTOMER' });
+        return { outcome: 'FAILED', reason: 'UNKNOWN_CUSTOMER' };
+      }
+      if (c.creditUsedCents + p.amountCents > c.creditLimitCents) {
+        tx.create(reservation(p.orderId), { ...base, status: 'REJECTED', reason: 'CREDIT_LIMIT_EXCEEDED' });
+        return { outcome: 'FAILED', reason: 'CREDIT_LIMIT_EXCEEDED' };
+      }
+      tx.update(customer(p.customerId), { creditUsedCents: c.creditUsedCents + p.amountCents });
+      tx.create(reservation(p.orderId), { ...base, status: 'RESERVED' });
+      return { outcome: 'SUCCEEDED' };
+    },
+
+    async compensate(tx, p): Promise<StepOutcome> {
+      const snap = await tx.get(reservation(p.orderId));
+      const existing = snap.data() as CreditReservation | undefined;
+      if (!existing) {
+        // Compensation overtook the reserve: leave a tombstone so the late reserve is refused.
+        tx.create(reservation(p.orderId), {
+          orderId: p.orderId,
+          customerId: p.customerId,
+          amountCents: 0,
+          status: 'RELEASED',
+          tombstone: true,
+        });
+        return { outcome: 'SUCCEEDED' };
+      }
+      if (existing.status === 'RESERVED') {
+        tx.update(customer(existing.customerId), {
+          creditUsedCents: FieldValue.increment(-existing.amountCents),
+        });
+        tx.update(reservation(p.orderId), { status: 'RELEASED' });
+      }
+      return { outcome: 'SUCCEEDED' };
+    },
+  };
+}
+
+function outcomeOf(r: CreditReservation): StepOutcome {
+  if (r.status === 'RESERVED') return { outcome: 'SUCCEEDED' };
+  if (r.status === 'REJECTED') return { outcome: 'FAILED', reason: r.reason ?? 'REJECTED' };
+  return { outcome: 'REFUSED', reason: 'COMPENSATED_BEFORE_FORWARD' };
+}

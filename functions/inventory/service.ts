@@ -1,0 +1,78 @@
+/**
+ * Inventory participant: reserves every item of an order, all or nothing; puts them back on compensation.
+ * inventory-reservations/{orderId} records each order's reservation (and tombstones a compensation that came first).
+ */
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
+import { inventoryPayloadSchema, type InventoryPayload } from '../../shared/messages';
+import type { StepOutcome, TxParticipant } from '../../shared/participant';
+import { COLLECTIONS, docId } from '../../shared/store/collections';
+
+interface InventoryReservation {
+  orderId: string;
+  items: { sku: string; quantity: number }[];
+  status: 'RESERVED' | 'REJECTED' | 'RELEASED';
+  reason?: string;
+  tombstone?: boolean;
+}
+
+export function inventoryParticipant(db: Firestore): TxParticipant<InventoryPayload> {
+  const reservation = (orderId: string) => db.collection(COLLECTIONS.inventoryReservations).doc(orderId);
+  const product = (sku: string) => db.collection(COLLECTIONS.products).doc(docId(sku));
+
+  return {
+    name: 'inventory',
+    payloadSchema: inventoryPayloadSchema,
+
+    async forward(tx, p): Promise<StepOutcome> {
+      const [resSnap, ...productSnaps] = await tx.getAll(
+        reservation(p.orderId),
+        ...p.items.map((i) => product(i.sku)),
+      );
+      const existing = resSnap!.data() as InventoryReservation | undefined;
+      if (existing) return outcomeOf(existing);
+      const reject = (reason: string): StepOutcome => {
+        tx.create(reservation(p.orderId), { orderId: p.orderId, items: p.items, status: 'REJECTED', reason });
+        return { outcome: 'FAILED', reason };
+      };
+      const available: number[] = [];
+      for (const snap of productSnaps) {
+        if (!snap.exists) return reject('UNKNOWN_SKU');
+        available.push(Number(snap.get('available')));
+      }
+      if (p.items.some((item, i) => available[i]! < item.quantity)) return reject('OUT_OF_STOCK');
+      p.items.forEach((item, i) =>
+        tx.update(product(item.sku), { available: available[i]! - item.quantity }),
+      );
+      tx.create(reservation(p.orderId), { orderId: p.orderId, items: p.items, status: 'RESERVED' });
+      return { outcome: 'SUCCEEDED' };
+    },
+
+    async compensate(tx, p): Promise<StepOutcome> {
+      const snap = await tx.get(reservation(p.orderId));
+      const existing = snap.data() as InventoryReservation | undefined;
+      if (!existing) {
+        tx.create(reservation(p.orderId), {
+          orderId: p.orderId,
+          items: [],
+          status: 'RELEASED',
+          tombstone: true,
+        });
+        return { outcome: 'SUCCEEDED' };
+      }
+      if (existing.status === 'RESERVED') {
+        // Blind increments: putting stock back needs no read, so it takes no read lock on a hot product.
+        for (const item of existing.items) {
+          tx.update(product(item.sku), { available: FieldValue.increment(item.quantity) });
+        }
+        tx.update(reservation(p.orderId), { status: 'RELEASED' });
+      }
+      return { outcome: 'SUCCEEDED' };
+    },
+  };
+}
+
+function outcomeOf(r: InventoryReservation): StepOutcome {
+  if (r.status === 'RESERVED') return { outcome: 'SUCCEEDED' };
+  if (r.status === 'REJECTED') return { outcome: 'FAILED', reason: r.reason ?? 'REJECTED' };
+  return { outcome: 'REFUSED', reason: 'COMPENSATED_BEFORE_FORWARD' };
+}

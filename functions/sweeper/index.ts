@@ -1,0 +1,13 @@
+import { pushHandler } from '../../shared/http/push-handler';
+import { tickSchema } from '../../shared/messages';
+import { parseMessage } from '../../shared/push';
+import { TOPICS } from '../../shared/topology';
+import { context } from '../context';
+import { sweep } from './service';
+
+/** Triggered by a tick on `saga-ticks` (Cloud Scheduler in the cloud, a timer in the local harness). */
+export const sweeper = pushHandler(TOPICS.sagaTicks, context, async (push) => {
+  parseMessage(push, tickSchema);
+  const report = await sweep(context());
+  if (report.errors > 0) context().log.warn('sweep had errors; the next tick retries them', { ...report });
+});

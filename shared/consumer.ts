@@ -1,0 +1,55 @@
+/**
+ * The consumer shape every Pub/Sub consumer (and the api) follows:
+ *   one transaction { inbox check by application message id; business effect; record outgoing messages }
+ *   → commit → publish → mark sent.
+ * A duplicate changes nothing; its recorded messages are published again only if they were never marked sent.
+ */
+import type { Transaction } from '@google-cloud/firestore';
+import type { Faults } from './faults';
+import type { OutgoingMessage } from './messages';
+import type { Publisher } from './pubsub/publisher';
+import type { InboxRecord, MessageStore } from './store/inbox';
+
+export interface ConsumerDeps {
+  store: MessageStore;
+  publisher: Publisher;
+  faults: Faults;
+}
+
+/** What a consumer's transaction produced: the messages to send, or `incomplete` (commit the writes, no inbox). */
+export type WorkResult =
+  { outgoing: OutgoingMessage[]; result?: Record<string, unknown> } | { incomplete: true };
+
+export type ProcessResult = { duplicate: boolean; record: InboxRecord } | { incomplete: true };
+
+export async function processOnce(
+  deps: ConsumerDeps,
+  consumer: string,
+  messageId: string,
+  work: (tx: Transaction) => Promise<WorkResult>,
+): Promise<ProcessResult> {
+  const outcome = await deps.store.db.runTransaction(async (tx): Promise<ProcessResult> => {
+    const existing = await deps.store.read(tx, consumer, messageId);
+    if (existing) return { duplicate: true, record: existing };
+    const done = await work(tx);
+    if ('incomplete' in done) return done;
+    return {
+      duplicate: false,
+      record: deps.store.record(tx, consumer, messageId, done.outgoing, done.result ?? null),
+    };
+  });
+  if ('incomplete' in outcome) return outcome;
+  if (!outcome.duplicate) deps.faults.afterCommit(consumer);
+  await deliver(deps, outcome.record);
+  return outcome;
+}
+
+/** Publishes a record's outbox if it is still pending, then marks it sent. Safe to call more than once. */
+export async function deliver(
+  deps: Pick<ConsumerDeps, 'store' | 'publisher'>,
+  record: InboxRecord,
+): Promise<void> {
+  if (record.outboxPendingSince === null || record.outgoing.length === 0) return;
+  await deps.publisher.publish(record.outgoing);
+  await deps.store.markSent(record.key);
+}

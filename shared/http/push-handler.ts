@@ -1,0 +1,66 @@
+/**
+ * The thin shape of every Pub/Sub push consumer: parse envelope → one service call → ack (204) or retry (500).
+ * A message that can never be processed (PermanentError: not JSON, schema violation, unknown type) is recorded as a
+ * dead letter at once and acknowledged, instead of burning retries.
+ */
+import type { HttpFunction } from '@google-cloud/functions-framework';
+import { errorMessage, isRetryable, PermanentError } from '../errors';
+import type { Logger } from '../log';
+import { parsePushEnvelope, type PushMessage } from '../push';
+import type { DeadLetterStore } from '../store/dead-letters';
+
+export interface PushHandlerDeps {
+  deadLetters: DeadLetterStore;
+  log: Logger;
+}
+
+export function pushHandler(
+  sourceTopic: string,
+  deps: () => PushHandlerDeps,
+  handle: (push: PushMessage) => Promise<void>,
+): HttpFunction {
+  return async (req, res) => {
+    const { deadLetters, log } = deps();
+    if (req.method !== 'POST') {
+      res
+        .status(405)
+        .json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'push endpoints accept POST', details: [] } });
+      return;
+    }
+    let push: PushMessage | null = null;
+    try {
+      push = parsePushEnvelope(req.body);
+      await handle(push);
+      res.status(204).end();
+    } catch (err) {
+      const msgLog = log.child({ sagaId: push?.attributes.sagaId, messageId: push?.attributes.messageId });
+      if (err instanceof PermanentError || !isRetryable(err)) {
+        const reason = err instanceof PermanentError ? err.reason : 'UNPROCESSABLE';
+        try {
+          const id = await deadLetters.record({
+            sourceTopic,
+            subscription: push?.subscription ?? null,
+            data: push?.text ?? JSON.stringify(req.body ?? null),
+            attributes: push?.attributes ?? {},
+            deliveryCount: push?.deliveryAttempt ?? null,
+            reason,
+            detail: errorMessage(err),
+            dedupeKey: push?.pubsubMessageId ?? push?.text ?? 'unknown',
+          });
+          msgLog.warn('unprocessable message recorded as dead letter', {
+            reason,
+            deadLetterId: id,
+            error: err,
+          });
+          res.status(204).end();
+        } catch (recordErr) {
+          msgLog.error('could not record dead letter; retrying', { error: recordErr });
+          res.status(500).end();
+        }
+        return;
+      }
+      msgLog.warn('transient failure; Pub/Sub will redeliver', { error: err });
+      res.status(500).json({ error: { code: 'RETRY', message: errorMessage(err), details: [] } });
+    }
+  };
+}

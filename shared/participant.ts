@@ -1,0 +1,74 @@
+/**
+ * A saga participant whose forward and compensating actions are Firestore-only effects (credit, inventory):
+ * the inbox check, the effect and the reply commit in one transaction. Reservations are keyed per order by the
+ * participant itself, so even a command with a new message id cannot double-reserve or double-release.
+ */
+import type { Transaction } from '@google-cloud/firestore';
+import type { z } from 'zod';
+import { processOnce, type ConsumerDeps } from './consumer';
+import { PermanentError } from './errors';
+import { replyTo, type CommandMessage, type OutgoingMessage, type ReplyMessage } from './messages';
+import type { ReplyOutcome } from './saga/types';
+import { TOPICS } from './topology';
+
+export interface StepOutcome {
+  outcome: ReplyOutcome;
+  reason?: string;
+}
+
+export interface TxParticipant<P> {
+  /** Consumer name (inbox namespace). */
+  name: string;
+  payloadSchema: z.ZodType<P>;
+  /** Reads first, then writes (Firestore transactions require it). */
+  forward(tx: Transaction, payload: P): Promise<StepOutcome>;
+  compensate(tx: Transaction, payload: P): Promise<StepOutcome>;
+}
+
+export function parsePayload<P>(schema: z.ZodType<P>, cmd: CommandMessage): P {
+  const r = schema.safeParse(cmd.payload);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new PermanentError(
+      `command payload fails its schema at payload.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      'SCHEMA_VIOLATION',
+    );
+  }
+  return r.data;
+}
+
+/** The reply message to the orchestrator, ordered by saga id. */
+export function replyMessage(cmd: CommandMessage, outcome: StepOutcome): OutgoingMessage {
+  const reply: ReplyMessage = replyTo(cmd, outcome.outcome, outcome.reason);
+  const attributes: Record<string, string> = {
+    type: reply.type,
+    messageId: reply.id,
+    sagaId: reply.sagaId,
+    step: reply.step,
+    action: reply.action,
+  };
+  return {
+    topic: TOPICS.sagaReplies,
+    id: reply.id,
+    data: { ...reply },
+    attributes,
+    orderingKey: reply.sagaId,
+  };
+}
+
+export async function runTxParticipant<P>(
+  deps: ConsumerDeps,
+  participant: TxParticipant<P>,
+  cmd: CommandMessage,
+): Promise<{ duplicate: boolean; outcome: StepOutcome | null }> {
+  const payload = parsePayload(participant.payloadSchema, cmd);
+  const r = await processOnce(deps, participant.name, cmd.id, async (tx) => {
+    const outcome =
+      cmd.action === 'forward'
+        ? await participant.forward(tx, payload)
+        : await participant.compensate(tx, payload);
+    return { outgoing: [replyMessage(cmd, outcome)], result: { ...outcome } };
+  });
+  if ('incomplete' in r) throw new Error('a transactional participant always completes');
+  return { duplicate: r.duplicate, outcome: (r.record.result as StepOutcome | null) ?? null };
+}
