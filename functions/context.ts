@@ -40,6 +40,7 @@ export function buildContext(
   overrides: ContextOverrides = {},
 ): Context {
   const now = overrides.now ?? Date.now;
+  setLogLevel(cfg.logLevel);
   const log = createLogger({ component: process.env.FUNCTION_TARGET ?? 'saga' });
   const store = new MessageStore(db, now);
   const faults = createFaults(cfg.faults, overrides.faultsMode ?? 'kill');
@@ -69,7 +70,6 @@ let current: Context | undefined;
 export function context(): Context {
   if (!current) {
     const cfg = config();
-    setLogLevel(cfg.logLevel);
     current = buildContext(cfg, firestore(), pubsubPublisher(cfg.projectId));
   }
   return current;

@@ -1,0 +1,131 @@
+/**
+ * The orchestrator against the real emulators: a saga started by the api's service publishes its first command;
+ * replies drive it through the engine in transactions; duplicates and late replies change nothing; timeouts from
+ * the sweeper compensate.
+ */
+import { OrderService } from '../../functions/api/service';
+import { sweep } from '../../functions/sweeper/service';
+import { replyTo, type CommandMessage } from '../../shared/messages';
+import { TOPICS } from '../../shared/topology';
+import { integrationEnv, sleep, type IntegrationEnv, type Tap } from '../support/integration';
+
+let env: IntegrationEnv;
+let commands: Record<'credit' | 'inventory' | 'payment', Tap>;
+
+beforeAll(async () => {
+  env = await integrationEnv('it-orch', { SAGA_STEP_TIMEOUT_MS: '300', SAGA_OUTBOX_GRACE_MS: '0' });
+  commands = {
+    credit: await env.tap(TOPICS.creditCommands),
+    inventory: await env.tap(TOPICS.inventoryCommands),
+    payment: await env.tap(TOPICS.paymentCommands),
+  };
+});
+afterAll(async () => env.close());
+
+const body = {
+  customerId: 'c-1',
+  items: [{ sku: 'sku-1', quantity: 2, unitPriceCents: 1250 }],
+  paymentToken: 'tok_visa',
+};
+
+async function commandFor(
+  tap: Tap,
+  orderId: string,
+  pred: (c: CommandMessage) => boolean = () => true,
+): Promise<CommandMessage> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const found = (tap.received() as unknown as CommandMessage[]).find(
+      (c) => c.sagaId === orderId && pred(c),
+    );
+    if (found) return found;
+    if (Date.now() > until) throw new Error(`no command for ${orderId}`);
+    await sleep(25);
+  }
+}
+
+async function saga(orderId: string) {
+  const doc = await env.ctx.sagas.get(orderId);
+  if (!doc) throw new Error('no saga');
+  return doc;
+}
+
+test('a saga runs to SUCCEEDED; duplicate and late replies change nothing', async () => {
+  const placed = await new OrderService(env.ctx).place(body, null);
+  const credit = await commandFor(commands.credit, placed.orderId);
+  expect(credit.payload).toEqual({ orderId: placed.orderId, customerId: 'c-1', amountCents: 2500 });
+
+  const creditOk = replyTo(credit, 'SUCCEEDED');
+  expect(await env.ctx.orchestrator.onReply(creditOk)).toEqual({ duplicate: false });
+  expect(await env.ctx.orchestrator.onReply(creditOk)).toEqual({ duplicate: true });
+  const inventory = await commandFor(commands.inventory, placed.orderId);
+  await env.ctx.orchestrator.onReply(replyTo(inventory, 'SUCCEEDED'));
+  const payment = await commandFor(commands.payment, placed.orderId);
+  await env.ctx.orchestrator.onReply(replyTo(payment, 'SUCCEEDED'));
+
+  const done = await saga(placed.orderId);
+  expect(done.status).toBe('SUCCEEDED');
+  expect(done.steps.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  // A late failure reply (e.g. a replayed message with another id) cannot reopen a finished saga.
+  await env.ctx.orchestrator.onReply({
+    ...replyTo(payment, 'FAILED', 'PAYMENT_DECLINED'),
+    id: `${payment.id}:replayed`,
+  });
+  expect((await saga(placed.orderId)).version).toBe(done.version);
+  await sleep(300);
+  expect(commands.credit.received().filter((c) => c.sagaId === placed.orderId)).toHaveLength(1);
+});
+
+test('a business failure compensates earlier steps in reverse and aborts', async () => {
+  const placed = await new OrderService(env.ctx).place(body, null);
+  await env.ctx.orchestrator.onReply(replyTo(await commandFor(commands.credit, placed.orderId), 'SUCCEEDED'));
+  const inv = await commandFor(commands.inventory, placed.orderId);
+  await env.ctx.orchestrator.onReply(replyTo(inv, 'FAILED', 'OUT_OF_STOCK'));
+  const release = await commandFor(commands.credit, placed.orderId, (c) => c.action === 'compensate');
+  expect((await saga(placed.orderId)).status).toBe('COMPENSATING');
+  await env.ctx.orchestrator.onReply(replyTo(release, 'SUCCEEDED'));
+  const s = await saga(placed.orderId);
+  expect(s.status).toBe('ABORTED');
+  expect(s.failureReason).toBe('OUT_OF_STOCK');
+  expect(s.steps.map((x) => x.status)).toEqual(['COMPENSATED', 'FAILED', 'PENDING']);
+});
+
+test('the sweeper times out an overdue step and the saga compensates it', async () => {
+  const placed = await new OrderService(env.ctx).place(body, null);
+  await commandFor(commands.credit, placed.orderId);
+  await sleep(400);
+  const report = await sweep(env.ctx);
+  expect(report.timedOut).toBeGreaterThanOrEqual(1);
+  const s = await saga(placed.orderId);
+  expect(s.status).toBe('COMPENSATING');
+  expect(s.failureReason).toBe('STEP_TIMEOUT');
+  const release = await commandFor(commands.credit, placed.orderId, (c) => c.action === 'compensate');
+  // Two sweepers at once do no harm: the timeout is one inbox-deduplicated event.
+  await Promise.all([sweep(env.ctx), sweep(env.ctx)]);
+  await env.ctx.orchestrator.onReply(replyTo(release, 'SUCCEEDED'));
+  expect((await saga(placed.orderId)).status).toBe('ABORTED');
+});
+
+test('the same Idempotency-Key with the same body starts one saga; another body is refused', async () => {
+  const service = new OrderService(env.ctx);
+  const [a, b] = await Promise.all(
+    [service.place(body, 'key-1'), service.place({ ...body }, 'key-1')].map((p) =>
+      p.catch((e: unknown) => e),
+    ),
+  );
+  const orders = [a, b].filter(
+    (x): x is { orderId: string; status: 'PENDING'; replayed: boolean } =>
+      typeof x === 'object' && x !== null && 'orderId' in x,
+  );
+  expect(orders.length).toBeGreaterThanOrEqual(1);
+  const again = await service.place(body, 'key-1');
+  expect(orders.every((o) => o.orderId === again.orderId)).toBe(true);
+  await expect(service.place({ ...body, paymentToken: 'tok_other' }, 'key-1')).rejects.toMatchObject({
+    status: 409,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+  });
+  await sleep(300);
+  expect(
+    commands.credit.received().filter((c) => c.sagaId === again.orderId && c.action === 'forward'),
+  ).toHaveLength(1);
+});
