@@ -60,6 +60,10 @@ export function parseMessage<T>(push: PushMessage, schema: z.ZodType<T>): T {
   const result = schema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
+    if (result.error.issues.some((i) => i.path.length === 1 && i.path[0] === 'type')) {
+      const type = (json as { type?: unknown } | null)?.type;
+      throw new PermanentError(`unknown message type ${JSON.stringify(type ?? null)}`, 'UNKNOWN_TYPE');
+    }
     throw new PermanentError(
       `message fails its schema at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
       'SCHEMA_VIOLATION',
