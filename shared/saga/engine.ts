@@ -5,7 +5,8 @@
  * No I/O. Duplicate, late and out-of-order events leave the state unchanged and issue no command.
  * Steps run forward in order; a business failure compensates the completed steps in reverse; a timed-out step is
  * compensated too (its effect is unknown); a compensation that times out is re-issued up to
- * compensationMaxAttempts times, then the saga is FAILED (an operator is needed).
+ * compensationMaxAttempts times, then the saga is FAILED (an operator is needed); a FAILED saga resumes if that
+ * compensation is later confirmed (e.g. after the operator redrives its dead-lettered command).
  */
 import type {
   Decision,
@@ -45,6 +46,7 @@ export function start(def: SagaDefinition, sagaId: string, now: number, opts: En
 }
 
 export function decide(current: SagaState, event: SagaEvent, now: number, opts: EngineOptions): Decision {
+  if (isResumable(current, event)) return resume(current, event.step, now, opts);
   if (isTerminal(current)) return unchanged(current, `saga is ${current.status}`);
   const awaiting = current.awaiting;
   if (!awaiting || awaiting.step !== event.step || awaiting.action !== event.action) {
@@ -83,6 +85,25 @@ export function decide(current: SagaState, event: SagaEvent, now: number, opts: 
       now,
     ),
   );
+}
+
+/**
+ * A FAILED saga resumes when the compensation it gave up on is confirmed after all (an operator fixed the cause and
+ * redrove the dead-lettered command): the step is compensated and compensation continues with the earlier steps.
+ */
+function isResumable(state: SagaState, event: SagaEvent): boolean {
+  if (state.status !== 'FAILED' || event.kind !== 'reply' || event.action !== 'compensate') return false;
+  if (event.outcome !== 'SUCCEEDED') return false;
+  return state.steps.find((s) => s.name === event.step)?.status === 'COMPENSATION_FAILED';
+}
+
+function resume(current: SagaState, stepName: string, now: number, opts: EngineOptions): Decision {
+  const state = clone(current);
+  const index = state.steps.findIndex((s) => s.name === stepName);
+  state.status = 'COMPENSATING';
+  state.failedReason = null;
+  record(state, now, 'SAGA_RESUMED', stepName);
+  return finish(state, compensated(state, index, now, opts));
 }
 
 function forwardSucceeded(state: SagaState, index: number, now: number, opts: EngineOptions): SagaCommand[] {
