@@ -70,8 +70,10 @@ export class OrderService {
     return { orderId: outcome.orderId, status: 'PENDING', replayed: outcome.record === null };
   }
 
+  // Order ids are UUIDs, so docId() maps every stored one to itself; it keeps a reserved-looking id (`__x__`) an
+  // ordinary unknown id instead of a Firestore INVALID_ARGUMENT (which would surface as a 503).
   async order(orderId: string): Promise<Record<string, unknown> | null> {
-    const doc = await this.ctx.sagas.get(orderId);
+    const doc = await this.ctx.sagas.get(docId(orderId));
     return doc ? orderView(doc) : null;
   }
 
@@ -91,7 +93,7 @@ export class OrderService {
   }
 
   async payment(orderId: string): Promise<Record<string, unknown>> {
-    const snap = await this.ctx.db.collection(COLLECTIONS.payments).doc(orderId).get();
+    const snap = await this.ctx.db.collection(COLLECTIONS.payments).doc(docId(orderId)).get();
     const doc = snap.exists ? (snap.data() as PaymentDoc) : null;
     return { orderId, status: publicPaymentStatus(doc), amountCents: doc?.amountCents ?? 0 };
   }

@@ -20,7 +20,12 @@ export const placeOrderSchema = z
           seen.add(item.sku);
         });
       }),
-    paymentToken: z.string().min(1).max(64),
+    // A lone surrogate cannot be encoded as UTF-8: Firestore would refuse the write (a 503), so refuse it here.
+    paymentToken: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^\P{Cs}*$/u, 'must be well-formed Unicode (no lone surrogates)'),
   })
   .strict();
 export type PlaceOrderRequest = z.infer<typeof placeOrderSchema>;

@@ -177,8 +177,8 @@ const valid = { customerId: CUSTOMER, items: [item], paymentToken: 'tok_visa' };
 const order = (patch: Record<string, unknown>): string => JSON.stringify({ ...valid, ...patch });
 /** The valid order with its one item's fields replaced (undefined removes the field). */
 const withItem = (patch: Record<string, unknown>): string => order({ items: [{ ...item, ...patch }] });
-const items = (n: number, sku = (i: number) => `sku-${i}`) =>
-  Array.from({ length: n }, (_, i) => ({ ...item, sku: sku(i) }));
+/** `n` distinct items. */
+const items = (n: number) => Array.from({ length: n }, (_, i) => ({ ...item, sku: `sku-${i}` }));
 /** The valid order with a raw JSON fragment spliced in as the first member (keys JSON.stringify cannot write). */
 const spliced = (member: string): string => `{${member},${JSON.stringify(valid).slice(1)}`;
 /** A valid order padded with spaces to exactly `bytes` bytes. */
@@ -190,8 +190,12 @@ const nested = (depth: number, open: string, inner: string, close: string): stri
 const afterCustomerId = JSON.stringify(valid).replace(/^\{"customerId":"[^"]*",/, '');
 
 /**
- * `code: null`: answered before our function runs (the functions framework, or node's HTTP server itself), so the
- * body is not ours: contract §3 allows that only where noted.
+ * `code: null`: answered before our function runs, so the body is not the contract's error body — by node's HTTP
+ * server (bad framing, control characters in a header, raw non-ASCII or space in the path, a 20 KB header, an
+ * unknown method), or by the functions framework (its default 404 for /favicon.ico, its router's 400 for bad
+ * percent-encoding in the path, its body parser's 400/415 for an unsupported charset or content encoding). Only the
+ * status is asserted for those. (Non-object JSON bodies, which contract §3 lets the framework refuse with a plain
+ * 400, reach the function through the body-parser patch and are INVALID_ARGUMENT.)
  */
 interface Case {
   name: string;
@@ -238,26 +242,6 @@ const badKey = (name: string, key: string): Case => ({
 });
 
 const cases: Case[] = [
-  post('PROBE lone surrogate token', order({ paymentToken: '\ud800' }), 999, null),
-  post('PROBE NUL token', order({ paymentToken: 'tok\u0000visa' }), 999, null),
-  post('PROBE ctl token', order({ paymentToken: '\u0001\u001f\u007f\u2028\ufeff' }), 999, null),
-  post('PROBE emoji token', order({ paymentToken: '💳'.repeat(10) }), 999, null),
-  post('PROBE pair then lone', order({ paymentToken: '💳\udc00' }), 999, null),
-  post('PROBE latin1', JSON.stringify(valid), 999, null, { 'content-type': 'application/json; charset=latin1' }),
-  post('PROBE utf16', JSON.stringify(valid), 999, null, { 'content-type': 'application/json; charset=utf-16' }),
-  post('PROBE gzip garbage', JSON.stringify(valid), 999, null, { ...JSON_CT, 'content-encoding': 'gzip' }),
-  post('PROBE compress', JSON.stringify(valid), 999, null, { ...JSON_CT, 'content-encoding': 'compress' }),
-  badKey('PROBE empty', ''),
-  badKey('PROBE DEL', 'a\x7fb'),
-  badKey('PROBE ctl', 'a\x01b'),
-  badKey('PROBE NUL', 'a\x00b'),
-  get('PROBE raw utf8 path', Buffer.from('/customers/é', 'utf8').toString('latin1'), 999, null),
-  get('PROBE raw space path', '/customers/a b', 999, null),
-  get('PROBE long url', '/customers/' + 'a'.repeat(10000), 999, null),
-  { ...get('PROBE huge header', '/healthz', 999, null), headers: { 'x-big': 'b'.repeat(20000) } },
-  { ...get('PROBE HEAD', '/healthz', 999, null), method: 'HEAD' },
-  { ...get('PROBE unknown method', '/orders', 999, null), method: 'BREW' },
-  { ...get('PROBE GET with body', '/orders/x', 999, null), headers: JSON_CT, body: '{' },
   // Malformed JSON.
   invalidOrder('malformed: truncated', '{"customerId":'),
   invalidOrder('malformed: lone brace', '{'),
@@ -359,6 +343,12 @@ const cases: Case[] = [
   // paymentToken.
   invalidOrder('paymentToken: empty', order({ paymentToken: '' })),
   invalidOrder('paymentToken: 65 characters', order({ paymentToken: 't'.repeat(65) })),
+  // Lone surrogates cannot be encoded as UTF-8 (found by this table: they were a 503 from Firestore).
+  invalidOrder('paymentToken: a lone high surrogate', order({ paymentToken: 'tok_\ud800' })),
+  invalidOrder(
+    'paymentToken: a lone low surrogate after a pair',
+    order({ paymentToken: '\ud83d\udcb3\udc00' }),
+  ),
   // Size and depth.
   post('64 KiB + 1 (an otherwise valid order)', paddedTo(64 * 1024 + 1), 413, 'PAYLOAD_TOO_LARGE'),
   post('1 MiB', paddedTo(1024 * 1024), 413, 'PAYLOAD_TOO_LARGE'),
@@ -392,10 +382,31 @@ const cases: Case[] = [
   post('application/json-patch+json', JSON.stringify(valid), 415, 'UNSUPPORTED_MEDIA_TYPE', {
     'content-type': 'application/json-patch+json',
   }),
+  invalidOrder('application/json; charset=utf-16 (decodes to garbage)', JSON.stringify(valid), {
+    'content-type': 'application/json; charset=utf-16',
+  }),
+  // Refused by the framework's body parser before the function runs (an HTML error page, not our error body):
+  // the body-parser patch only hands over parse failures. Status asserted; see the report of this table.
+  post('application/json; charset=latin1 (body parser: 415)', JSON.stringify(valid), 415, null, {
+    'content-type': 'application/json; charset=latin1',
+  }),
+  post('Content-Encoding gzip, not gzipped (body parser: 400)', JSON.stringify(valid), 400, null, {
+    ...JSON_CT,
+    'content-encoding': 'gzip',
+  }),
+  post('Content-Encoding compress (body parser: 415)', JSON.stringify(valid), 415, null, {
+    ...JSON_CT,
+    'content-encoding': 'compress',
+  }),
   // Idempotency-Key (on an otherwise valid order).
   badKey('of 201 characters', 'k'.repeat(201)),
   badKey('with a tab inside', 'key\twith-tab'),
   badKey('with a latin-1 byte', 'clé'),
+  badKey('empty', ''),
+  // Control characters in a header: node's HTTP server refuses the request itself (plain 400, no body).
+  { ...badKey('with DEL', 'a\x7fb'), code: null },
+  { ...badKey('with a control character', 'a\x01b'), code: null },
+  { ...badKey('with NUL', 'a\x00b'), code: null },
   // Methods.
   wrongMethod('POST', '/healthz', 'GET'),
   wrongMethod('GET', '/orders', 'POST'),
@@ -425,11 +436,25 @@ const cases: Case[] = [
   ),
   get('encoded slash /inventory/%2F', '/inventory/%2F', 400, 'INVALID_ARGUMENT'),
   get('double-encoded slash /inventory/a%252Fb', '/inventory/a%252Fb', 400, 'INVALID_ARGUMENT'),
+  // The framework's router decodes the path before the function runs: its own plain 400.
   get('bad percent-encoding /orders/%E0%A4%A', '/orders/%E0%A4%A', 400, null),
   get('bad percent-encoding /customers/%ZZ', '/customers/%ZZ', 400, null),
   get('percent-encoded unicode id', '/customers/c-h%C3%B3stile', 400, 'INVALID_ARGUMENT'),
   get('percent-encoded space', '/customers/c%20hostile', 400, 'INVALID_ARGUMENT'),
   get('percent-encoded NUL', '/customers/c-hostile%00', 400, 'INVALID_ARGUMENT'),
+  get('id of 10,000 characters', `/customers/${'c'.repeat(10_000)}`, 400, 'INVALID_ARGUMENT'),
+  get(
+    'raw UTF-8 in the path (node: plain 400)',
+    Buffer.from('/customers/c-hóstile').toString('latin1'),
+    400,
+    null,
+  ),
+  get('raw space in the path (node: plain 400)', '/customers/c hostile', 400, null),
+  {
+    ...get('GET with a malformed JSON body: the body is ignored', '/orders/x', 404, 'NOT_FOUND'),
+    headers: JSON_CT,
+    body: '{',
+  },
   get('id of 65 characters', `/inventory/${'s'.repeat(65)}`, 400, 'INVALID_ARGUMENT'),
   get('payment of an id with /', '/payments/a%2Fb', 400, 'INVALID_ARGUMENT'),
   get('reserved-looking unknown customer __nope__', '/customers/__nope__', 404, 'NOT_FOUND'),
@@ -441,6 +466,11 @@ const cases: Case[] = [
     ...post('both Content-Length and Transfer-Encoding', JSON.stringify(valid), 400, null),
     headers: { ...JSON_CT, 'content-length': '5', 'transfer-encoding': 'chunked' },
   },
+  {
+    ...get('a 20 KB header (node: 431)', '/healthz', 431, null),
+    headers: { 'x-padding': 'p'.repeat(20_000) },
+  },
+  { ...get('an unknown method (node: plain 400)', '/orders', 400, null), method: 'BREW' },
 ];
 
 test('Firestore-reserved-looking ids are ordinary ids: an order of sku __y__ by __x__ is APPROVED', async () => {
@@ -486,9 +516,8 @@ describe('hostile input table', () => {
 
   test.each(cases.map((c) => [`${c.method} ${c.name}`, c] as const))('%s', async (_name, c) => {
     const res = await rawRequest(c);
-    if (c.name.includes('PROBE')) console.log(c.name, res.status, res.headers, res.text.slice(0, 300));
-    const seen = { status: res.status, body: res.body };
-    expect(seen).toMatchObject({ status: c.status });
+    if (res.status !== c.status)
+      throw new Error(`expected ${c.status}, got ${res.status}: ${res.text.slice(0, 500)}`);
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     if (c.code !== null) {
