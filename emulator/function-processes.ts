@@ -76,7 +76,10 @@ export interface FunctionsLaunch {
   verbose: boolean;
 }
 
-export function startFunctions(l: FunctionsLaunch): Record<FunctionKey, Supervised> {
+/** Each process listens on an internal port behind its front door (see front-door.ts). */
+export function startFunctions(
+  l: FunctionsLaunch & { internalPorts: Record<FunctionKey, number> },
+): Record<FunctionKey, Supervised> {
   const main = functionsFrameworkMain(l.root);
   const env = childEnv(l.env, l.cfg, l.emulators);
   return mapKeys((k) =>
@@ -87,7 +90,7 @@ export function startFunctions(l: FunctionsLaunch): Record<FunctionKey, Supervis
         main,
         `--target=${FUNCTIONS[k].target}`,
         `--source=${l.source}`,
-        `--port=${l.ports[k]}`,
+        `--port=${l.internalPorts[k]}`,
         '--signature-type=http',
       ],
       env,

@@ -17,6 +17,8 @@ import {
   StackError,
   waitAllAnswering,
 } from './function-processes';
+import { startFrontDoor } from './front-door';
+import { freePort } from './ports';
 import { appendLog, killGroupNow, logDir } from './process-group';
 import { provisionTopology } from './provision';
 import { repoRoot } from './repo';
@@ -58,6 +60,18 @@ export interface Stack {
   ticks(): number;
   /** Stops the functions, the ticker and the emulators this stack started. Idempotent. */
   stop(): Promise<void>;
+}
+
+async function freePorts(avoid: Record<FunctionKey, number>): Promise<Record<FunctionKey, number>> {
+  const taken = new Set(Object.values(avoid));
+  const out: Partial<Record<FunctionKey, number>> = {};
+  for (const k of FUNCTION_KEYS) {
+    let p = await freePort();
+    while (taken.has(p)) p = await freePort();
+    taken.add(p);
+    out[k] = p;
+  }
+  return out as Record<FunctionKey, number>;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -117,11 +131,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const logFile = path.join(logDir(), `functions-${cfg.projectId}-${cfg.apiPort}.log`);
     appendLog(logFile, `--- stack ${cfg.projectId} starting at ${new Date().toISOString()} ---`);
+    const internalPorts = await freePorts(ports);
+    const doors = await Promise.all(
+      FUNCTION_KEYS.map((k) =>
+        startFrontDoor({
+          name: k,
+          publicPort: ports[k],
+          targetPort: internalPorts[k],
+          replayInFlight: k !== 'api',
+        }),
+      ),
+    );
+    cleanups.push(() => Promise.all(doors.map((d) => d.close())).then(() => undefined));
     const children = startFunctions({
       cfg,
       env,
       emulators,
       ports,
+      internalPorts,
       source,
       root,
       logFile,
