@@ -35,7 +35,8 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   env = await stackTestEnv('e2e-reliab', {
     SAGA_SEED_FILE: writeSeedFile(seed),
-    // Retries of a command (5 deliveries, 1-2 s apart: ~7 s) run out before its step times out (15 s).
+    // The emulator retries ~1 s then ~3 s apart whatever the backoff: 5 deliveries are dead-lettered after ~13 s,
+    // before the step times out (15 s).
     SAGA_STEP_TIMEOUT_MS: '15000',
     SAGA_SWEEP_INTERVAL_MS: '250',
     SAGA_OUTBOX_GRACE_MS: '1000',
