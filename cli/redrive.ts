@@ -42,12 +42,10 @@ export async function redrive(
     const attributes = Object.fromEntries(
       Object.entries(dl.attributes).filter(([k]) => !k.startsWith('CloudPubSubDeadLetter')),
     );
-    await pubsub
-      .topic(dl.sourceTopic)
-      .publishMessage({
-        data: Buffer.from(dl.data, 'utf8'),
-        attributes: { ...attributes, redrivenFrom: dl.id },
-      });
+    await pubsub.topic(dl.sourceTopic).publishMessage({
+      data: Buffer.from(dl.data, 'utf8'),
+      attributes: { ...attributes, redrivenFrom: dl.id },
+    });
     await store.markRedriven(dl.id);
     results.push({ id: dl.id, result: 'redriven', detail: dl.sourceTopic });
   }

@@ -85,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
       status: string;
       currentStep: string | null;
       failureReason: string | null;
+      failedReason: string | null;
       steps: { name: string; status: string; attempts: number }[];
       history: { at: string; type: string; step?: string; reason?: string }[];
     };
@@ -92,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
       view,
       [
         `order ${String(view.orderId)}  ${String(view.status)}${view.rejectionReason ? ` (${String(view.rejectionReason)})` : ''}  customer ${String(view.customerId)}  total ${String(view.totalCents)} cents`,
-        `saga ${saga.status}  current step ${saga.currentStep ?? '-'}${saga.failureReason ? `  FAILED: ${saga.failureReason}` : ''}`,
+        `saga ${saga.status}  current step ${saga.currentStep ?? '-'}${saga.failedReason ? `  FAILED: ${saga.failedReason}` : ''}`,
         '',
         table(
           ['step', 'status', 'attempts'],

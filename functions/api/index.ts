@@ -3,7 +3,9 @@
  * everything else is one OrderService call.
  */
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
+import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../../shared/errors';
+import { emptyMetrics, measure, metricsFields } from '../../shared/metrics';
 import { context } from '../context';
 import { OrderService } from './service';
 import {
@@ -69,7 +71,9 @@ async function placeOrder(req: Request, res: Response): Promise<void> {
   if (!req.is('application/json')) {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
   }
-  const parseError = (req as Request & { bodyParseError?: Error }).bodyParseError;
+  const parseError = (req as Request & { bodyParseError?: Error & { status?: number } }).bodyParseError;
+  if (parseError?.status === 415) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', parseError.message);
+  if (parseError?.status === 413) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', parseError.message);
   if (parseError) throw invalid('body is not valid JSON', [{ path: '(body)', message: parseError.message }]);
   const body = placeOrderSchema.safeParse(req.body);
   if (!body.success) throw invalid('invalid order', zodDetails(body.error));
@@ -83,11 +87,21 @@ async function placeOrder(req: Request, res: Response): Promise<void> {
       ]);
     key = k.data;
   }
-  const placed = await service().place(body.data, key);
+  const metrics = emptyMetrics();
+  const t0 = performance.now();
+  const placed = await measure(metrics, () => service().place(body.data, key));
   res
     .status(202)
     .location(`/orders/${placed.orderId}`)
     .json({ orderId: placed.orderId, status: placed.status });
+  // The api's line of the per-message cost log (see shared/metrics.ts and shared/http/push-handler.ts).
+  context()
+    .log.child({ sagaId: placed.orderId, orderId: placed.orderId })
+    .info('order placed', {
+      replayed: placed.replayed,
+      ...metricsFields(metrics),
+      handlerMs: Math.round((performance.now() - t0) * 10) / 10,
+    });
 }
 
 export const api: HttpFunction = async (req, res) => {

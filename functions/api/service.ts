@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Timestamp } from '@google-cloud/firestore';
 import { deliver } from '../../shared/consumer';
+import { runTransaction } from '../../shared/metrics';
 import { orderPlacement, type OrderData } from '../../shared/saga/order-placement';
 import { COLLECTIONS, docId } from '../../shared/store/collections';
 import type { SagaDoc } from '../../shared/store/sagas';
@@ -39,7 +40,7 @@ export class OrderService {
       totalCents: req.items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0),
       paymentToken: req.paymentToken,
     };
-    const outcome = await ctx.db.runTransaction(async (tx) => {
+    const outcome = await runTransaction(ctx.db, async (tx) => {
       if (keyRef) {
         const existing = await tx.get(keyRef);
         if (existing.exists) {
@@ -114,7 +115,10 @@ export function orderView(doc: SagaDoc): Record<string, unknown> {
       type: doc.type,
       status: doc.status,
       currentStep: doc.currentStep,
-      failureReason: doc.failedReason,
+      /** The business reason compensation started (e.g. OUT_OF_STOCK, STEP_TIMEOUT), if any. */
+      failureReason: doc.failureReason,
+      /** Why the saga is FAILED (an operator is needed), if it is. */
+      failedReason: doc.failedReason,
       steps: doc.steps.map((s) => ({ name: s.name, status: s.status, attempts: s.attempts })),
       history: doc.history,
     },

@@ -12,6 +12,7 @@
  */
 import type { Firestore } from '@google-cloud/firestore';
 import { TransientError } from '../../shared/errors';
+import { runTransaction } from '../../shared/metrics';
 import { COLLECTIONS } from '../../shared/store/collections';
 
 export type ChargeResult =
@@ -45,7 +46,7 @@ export class SimulatedGateway implements PaymentGateway {
 
   async charge(req: { orderId: string; amountCents: number; token: string }): Promise<ChargeResult> {
     const ref = this.ref(req.orderId);
-    const outcome = await this.db.runTransaction(async (tx) => {
+    const outcome = await runTransaction(this.db, async (tx) => {
       const snap = await tx.get(ref);
       const entry = snap.data() as LedgerEntry | undefined;
       if (entry && entry.state !== 'ATTEMPTING') return settled(entry.state);
@@ -66,7 +67,7 @@ export class SimulatedGateway implements PaymentGateway {
 
   async refund(orderId: string): Promise<{ refunded: boolean }> {
     const ref = this.ref(orderId);
-    return this.db.runTransaction(async (tx) => {
+    return runTransaction(this.db, async (tx) => {
       const snap = await tx.get(ref);
       const entry = snap.data() as LedgerEntry | undefined;
       if (entry?.state === 'CHARGED' || entry?.state === 'REFUNDED') {
