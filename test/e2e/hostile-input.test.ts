@@ -387,13 +387,25 @@ const cases: Case[] = [
   }),
   // Refused by the framework's body parser; the body-parser patch hands its client errors to the api, which
   // answers with the contract's error body.
-  post('application/json; charset=latin1 (body parser: 415)', JSON.stringify(valid), 415, 'UNSUPPORTED_MEDIA_TYPE', {
-    'content-type': 'application/json; charset=latin1',
-  }),
-  post('Content-Encoding gzip, not gzipped (body parser: 400)', JSON.stringify(valid), 400, 'INVALID_ARGUMENT', {
-    ...JSON_CT,
-    'content-encoding': 'gzip',
-  }),
+  post(
+    'application/json; charset=latin1 (body parser: 415)',
+    JSON.stringify(valid),
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    {
+      'content-type': 'application/json; charset=latin1',
+    },
+  ),
+  post(
+    'Content-Encoding gzip, not gzipped (body parser: 400)',
+    JSON.stringify(valid),
+    400,
+    'INVALID_ARGUMENT',
+    {
+      ...JSON_CT,
+      'content-encoding': 'gzip',
+    },
+  ),
   post('Content-Encoding compress (body parser: 415)', JSON.stringify(valid), 415, 'UNSUPPORTED_MEDIA_TYPE', {
     ...JSON_CT,
     'content-encoding': 'compress',

@@ -16,9 +16,7 @@ export const chaosSeed: Seed = {
 
 const TOKENS = ['tok_visa', 'tok_visa', 'tok_visa', 'tok_chargeDeclined', 'tok_flaky'];
 
-export function mixedOrders(
-  n: number,
-): {
+export function mixedOrders(n: number): {
   customerId: string;
   items: { sku: string; quantity: number; unitPriceCents: number }[];
   paymentToken: string;
