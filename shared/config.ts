@@ -134,6 +134,10 @@ export function config(): Config {
   if (c.firestoreEmulatorHost === null) delete process.env.FIRESTORE_EMULATOR_HOST;
   else process.env.FIRESTORE_EMULATOR_HOST = c.firestoreEmulatorHost;
   process.env.GOOGLE_CLOUD_PROJECT = c.projectId;
+  // On the emulators there is no metadata server to find: skip the client libraries' probe (and its warning).
+  if (c.firestoreEmulatorHost !== null && c.pubsubEmulatorHost !== null) {
+    process.env.METADATA_SERVER_DETECTION ??= 'none';
+  }
   cached = c;
   return c;
 }
