@@ -7,6 +7,7 @@
 import type { Transaction } from '@google-cloud/firestore';
 import type { Faults } from './faults';
 import type { OutgoingMessage } from './messages';
+import { runTransaction, timed } from './metrics';
 import type { Publisher } from './pubsub/publisher';
 import type { InboxRecord, MessageStore } from './store/inbox';
 
@@ -28,7 +29,7 @@ export async function processOnce(
   messageId: string,
   work: (tx: Transaction) => Promise<WorkResult>,
 ): Promise<ProcessResult> {
-  const outcome = await deps.store.db.runTransaction(async (tx): Promise<ProcessResult> => {
+  const outcome = await runTransaction(deps.store.db, async (tx): Promise<ProcessResult> => {
     const existing = await deps.store.read(tx, consumer, messageId);
     if (existing) return { duplicate: true, record: existing };
     const done = await work(tx);
@@ -50,6 +51,6 @@ export async function deliver(
   record: InboxRecord,
 ): Promise<void> {
   if (record.outboxPendingSince === null || record.outgoing.length === 0) return;
-  await deps.publisher.publish(record.outgoing);
-  await deps.store.markSent(record.key);
+  await timed('publishMs', () => deps.publisher.publish(record.outgoing));
+  await timed('markSentMs', () => deps.store.markSent(record.key));
 }

@@ -8,6 +8,7 @@
  */
 import { FieldValue, Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
 import type { OutgoingMessage } from '../messages';
+import { countWrites } from '../metrics';
 import { COLLECTIONS } from './collections';
 
 export const INBOX_RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -73,6 +74,7 @@ export class MessageStore {
   }
 
   async markSent(key: string): Promise<void> {
+    countWrites();
     await this.ref(key).update({
       outboxPendingSince: FieldValue.delete(),
       sentAt: Timestamp.fromMillis(this.now()),
