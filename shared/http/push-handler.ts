@@ -73,17 +73,16 @@ export function pushHandler(
     } finally {
       // One line per delivery: what it cost (writes, transactions) and where its time went (see shared/metrics.ts).
       const published = push?.publishTime ? Date.parse(push.publishTime) : NaN;
-      log.child({ sagaId: push?.attributes.sagaId, messageId: push?.attributes.messageId }).info(
-        'message handled',
-        {
+      log
+        .child({ sagaId: push?.attributes.sagaId, messageId: push?.attributes.messageId })
+        .info('message handled', {
           topic: sourceTopic,
           outcome,
           ...metricsFields(metrics),
           handlerMs: Math.round((performance.now() - t0) * 10) / 10,
           // Publish → handler start: Pub/Sub's queueing and push delivery (ms clock of the publishing host).
           ...(Number.isFinite(published) ? { queuedMs: startedAt - published } : {}),
-        },
-      );
+        });
     }
   };
 }
