@@ -3,10 +3,10 @@
  * harness restarts them (as Cloud Run would); Pub/Sub redelivery, the outbox and the sweeper finish every saga.
  * Every order must end terminal and the invariants (credit, stock, payments) must hold.
  */
-import { startStack, type Stack } from '../../emulator/stack';
+import type { Stack } from '../../emulator/stack';
 import { FUNCTION_KEYS } from '../../shared/topology';
-import { ApiClient, writeSeedFile } from '../support/api-client';
-import { stackTestEnv } from '../support/env';
+import type { ApiClient } from '../support/api-client';
+import { startTestStack } from '../support/test-stack';
 import { settle } from '../support/invariants';
 import { chaosSeed, mixedOrders } from '../support/mixed-orders';
 
@@ -14,16 +14,11 @@ let stack: Stack;
 let api: ApiClient;
 
 beforeAll(async () => {
-  stack = await startStack({
-    env: await stackTestEnv('e2e-chaos', {
-      SAGA_SEED_FILE: writeSeedFile(chaosSeed),
-      SAGA_STEP_TIMEOUT_MS: '20000',
-      SAGA_SWEEP_INTERVAL_MS: '500',
-      SAGA_OUTBOX_GRACE_MS: '1000',
-      SAGA_LOG_LEVEL: 'ERROR',
-    }),
-  });
-  api = new ApiClient(stack.apiUrl);
+  ({ stack, api } = await startTestStack('e2e-chaos', chaosSeed, {
+    SAGA_STEP_TIMEOUT_MS: '20000',
+    SAGA_SWEEP_INTERVAL_MS: '500',
+    SAGA_OUTBOX_GRACE_MS: '1000',
+  }));
 }, 120_000);
 
 afterAll(async () => stack?.stop());

@@ -3,9 +3,9 @@
  * commits and before they publish. The committed outbox record must still be published — by the redelivered
  * duplicate or by the sweeper — so every saga finishes, and nothing is applied twice.
  */
-import { startStack, type Stack } from '../../emulator/stack';
-import { ApiClient, writeSeedFile } from '../support/api-client';
-import { stackTestEnv } from '../support/env';
+import type { Stack } from '../../emulator/stack';
+import type { ApiClient } from '../support/api-client';
+import { startTestStack } from '../support/test-stack';
 import { settle } from '../support/invariants';
 import { chaosSeed, mixedOrders } from '../support/mixed-orders';
 
@@ -13,18 +13,13 @@ let stack: Stack;
 let api: ApiClient;
 
 beforeAll(async () => {
-  stack = await startStack({
-    env: await stackTestEnv('e2e-crash', {
-      SAGA_SEED_FILE: writeSeedFile(chaosSeed),
-      SAGA_FAULTS: 'crash-after-commit:credit,crash-after-commit:orchestrator',
-      SAGA_STEP_TIMEOUT_MS: '30000',
-      SAGA_SWEEP_INTERVAL_MS: '500',
-      SAGA_OUTBOX_GRACE_MS: '1000',
-      SAGA_MAX_DELIVERY_ATTEMPTS: '20',
-      SAGA_LOG_LEVEL: 'ERROR',
-    }),
-  });
-  api = new ApiClient(stack.apiUrl);
+  ({ stack, api } = await startTestStack('e2e-crash', chaosSeed, {
+    SAGA_FAULTS: 'crash-after-commit:credit,crash-after-commit:orchestrator',
+    SAGA_STEP_TIMEOUT_MS: '30000',
+    SAGA_SWEEP_INTERVAL_MS: '500',
+    SAGA_OUTBOX_GRACE_MS: '1000',
+    SAGA_MAX_DELIVERY_ATTEMPTS: '20',
+  }));
 }, 120_000);
 
 afterAll(async () => stack?.stop());

@@ -6,12 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Firestore } from '@google-cloud/firestore';
-import { startStack, type Stack } from '../../emulator/stack';
+import type { Stack } from '../../emulator/stack';
 import { COLLECTIONS } from '../../shared/store/collections';
 import type { DeadLetter } from '../../shared/store/dead-letters';
 import { TOPICS } from '../../shared/topology';
-import { ApiClient, writeSeedFile } from '../support/api-client';
-import { stackTestEnv } from '../support/env';
+import type { ApiClient } from '../support/api-client';
+import { startTestStack } from '../support/test-stack';
 import { checkInvariants, settle, type Seed } from '../support/invariants';
 import { Recorder } from '../support/recorder';
 
@@ -33,8 +33,7 @@ let db: Firestore;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  env = await stackTestEnv('e2e-reliab', {
-    SAGA_SEED_FILE: writeSeedFile(seed),
+  ({ stack, api, env } = await startTestStack('e2e-reliab', seed, {
     // The emulator retries ~1 s then ~3 s apart whatever the backoff: 5 deliveries are dead-lettered after ~13 s,
     // before the step times out (15 s).
     SAGA_STEP_TIMEOUT_MS: '15000',
@@ -42,10 +41,7 @@ beforeAll(async () => {
     SAGA_OUTBOX_GRACE_MS: '1000',
     SAGA_RETRY_MIN_BACKOFF_S: '1',
     SAGA_RETRY_MAX_BACKOFF_S: '2',
-    SAGA_LOG_LEVEL: 'ERROR',
-  });
-  stack = await startStack({ env });
-  api = new ApiClient(stack.apiUrl);
+  }));
   recorder = await Recorder.start(stack.config.projectId, [
     TOPICS.creditCommands,
     TOPICS.inventoryCommands,

@@ -3,9 +3,9 @@
  * the refund (compensation) reaches the payment participant before the late successful charge, so no money
  * may stay charged. tok_flaky succeeds on the 3rd delivery (~3 s with 1 s / 2 s backoff), after the 2 s timeout.
  */
-import { startStack, type Stack } from '../../emulator/stack';
-import { ApiClient, writeSeedFile } from '../support/api-client';
-import { stackTestEnv } from '../support/env';
+import type { Stack } from '../../emulator/stack';
+import type { ApiClient } from '../support/api-client';
+import { startTestStack } from '../support/test-stack';
 import { settle, type Seed } from '../support/invariants';
 
 const seed: Seed = {
@@ -17,17 +17,12 @@ let stack: Stack;
 let api: ApiClient;
 
 beforeAll(async () => {
-  stack = await startStack({
-    env: await stackTestEnv('e2e-race', {
-      SAGA_SEED_FILE: writeSeedFile(seed),
-      SAGA_STEP_TIMEOUT_MS: '2000',
-      SAGA_SWEEP_INTERVAL_MS: '200',
-      SAGA_RETRY_MIN_BACKOFF_S: '1',
-      SAGA_RETRY_MAX_BACKOFF_S: '2',
-      SAGA_LOG_LEVEL: 'ERROR',
-    }),
-  });
-  api = new ApiClient(stack.apiUrl);
+  ({ stack, api } = await startTestStack('e2e-race', seed, {
+    SAGA_STEP_TIMEOUT_MS: '2000',
+    SAGA_SWEEP_INTERVAL_MS: '200',
+    SAGA_RETRY_MIN_BACKOFF_S: '1',
+    SAGA_RETRY_MAX_BACKOFF_S: '2',
+  }));
 }, 120_000);
 
 afterAll(async () => stack?.stop());

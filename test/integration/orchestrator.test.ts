@@ -3,7 +3,9 @@
  * replies drive it through the engine in transactions; duplicates and late replies change nothing; timeouts from
  * the sweeper compensate.
  */
-import { OrderService } from '../../functions/api/service';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { OrderService, orderView } from '../../functions/api/service';
 import { sweep } from '../../functions/sweeper/service';
 import { replyTo, type CommandMessage } from '../../shared/messages';
 import { TOPICS } from '../../shared/topology';
@@ -128,4 +130,41 @@ test('the same Idempotency-Key with the same body starts one saga; another body 
   expect(
     commands.credit.received().filter((c) => c.sagaId === again.orderId && c.action === 'forward'),
   ).toHaveLength(1);
+});
+
+test('a compensation that never completes makes the saga FAILED: visible in the view and in `saga list --status FAILED`', async () => {
+  const placed = await new OrderService(env.ctx).place(body, null);
+  await commandFor(commands.credit, placed.orderId);
+  // No participant answers: the forward step times out, then each compensation attempt times out.
+  for (let i = 0; i < 10 && (await saga(placed.orderId)).status !== 'FAILED'; i++) {
+    await sleep(350);
+    await sweep(env.ctx);
+  }
+  const failed = await saga(placed.orderId);
+  expect(failed.status).toBe('FAILED');
+  expect(failed.failedReason).toBe('compensation of credit did not complete after 3 attempts');
+  const view = orderView(failed);
+  expect(view).toMatchObject({ status: 'PENDING', rejectionReason: null });
+  expect(view.saga).toMatchObject({ status: 'FAILED', failedReason: failed.failedReason });
+
+  const cli = spawnSync(
+    process.execPath,
+    [path.join(__dirname, '..', '..', 'dist', 'cli', 'saga.js'), 'list', '--status', 'FAILED', '--json'],
+    { env: { ...process.env, GOOGLE_CLOUD_PROJECT: env.projectId }, encoding: 'utf8', timeout: 60_000 },
+  );
+  expect(cli.stderr).toBe('');
+  expect(cli.status).toBe(0);
+  const listed = JSON.parse(cli.stdout) as { orderId: string; sagaStatus: string; reason: string }[];
+  expect(listed.find((r) => r.orderId === placed.orderId)).toMatchObject({
+    sagaStatus: 'FAILED',
+    reason: failed.failedReason,
+  });
+  expect(listed.every((r) => r.sagaStatus === 'FAILED')).toBe(true);
+
+  // The operator fixes the cause and the compensation is confirmed at last: the saga resumes and aborts.
+  const release = await commandFor(commands.credit, placed.orderId, (c) => c.action === 'compensate');
+  await env.ctx.orchestrator.onReply(replyTo(release, 'SUCCEEDED'));
+  const resumed = await saga(placed.orderId);
+  expect(resumed.status).toBe('ABORTED');
+  expect(orderView(resumed)).toMatchObject({ status: 'REJECTED', rejectionReason: 'STEP_TIMEOUT' });
 });
