@@ -16,6 +16,7 @@ import { ApiError, type PlaceOrderRequest } from './validation';
 
 export const IDEMPOTENCY_RETENTION_MS = 24 * 3600 * 1000;
 export const API = 'api';
+const ALREADY_EXISTS = 6;
 
 export interface PlacedOrder {
   orderId: string;
@@ -27,6 +28,18 @@ export class OrderService {
   constructor(private readonly ctx: Context) {}
 
   async place(req: PlaceOrderRequest, idempotencyKey: string | null): Promise<PlacedOrder> {
+    try {
+      return await this.placeOnce(req, idempotencyKey);
+    } catch (err) {
+      // Two requests with the same new key raced and the other one created the record first: this one is a replay.
+      if (idempotencyKey !== null && (err as { code?: number }).code === ALREADY_EXISTS) {
+        return this.placeOnce(req, idempotencyKey);
+      }
+      throw err;
+    }
+  }
+
+  private async placeOnce(req: PlaceOrderRequest, idempotencyKey: string | null): Promise<PlacedOrder> {
     const { ctx } = this;
     const orderId = randomUUID();
     const bodyHash = sha256(canonicalJson(req));
