@@ -1,0 +1,65 @@
+/**
+ * Counting messages on the wire: a pull "tap" subscription on every source topic receives a copy of everything
+ * published there; messages are counted per `sagaId` attribute (and per topic).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
+import { createTapSubscription } from '../emulator/provision';
+import { SOURCE_TOPICS } from '../shared/topology';
+
+export class Tap {
+  private readonly perSaga = new Map<string, number>();
+  private readonly perTopic = new Map<string, number>();
+  private lastAt = Date.now();
+  private total = 0;
+
+  private constructor(private readonly subs: Subscription[]) {}
+
+  static async start(pubsub: PubSub): Promise<Tap> {
+    const suffix = randomBytes(3).toString('hex');
+    const subs = await Promise.all(
+      SOURCE_TOPICS.map((topic) => createTapSubscription(topic, `bench-tap-${topic}-${suffix}`, pubsub)),
+    );
+    const tap = new Tap(subs);
+    subs.forEach((sub, i) => {
+      const topic = SOURCE_TOPICS[i]!;
+      sub.on('message', (m: Message) => {
+        m.ack();
+        tap.total += 1;
+        tap.lastAt = Date.now();
+        tap.perTopic.set(topic, (tap.perTopic.get(topic) ?? 0) + 1);
+        const sagaId = m.attributes.sagaId;
+        if (sagaId) tap.perSaga.set(sagaId, (tap.perSaga.get(sagaId) ?? 0) + 1);
+      });
+    });
+    return tap;
+  }
+
+  /** Messages seen for these sagas. */
+  count(sagaIds: Iterable<string>): number {
+    let n = 0;
+    for (const id of sagaIds) n += this.perSaga.get(id) ?? 0;
+    return n;
+  }
+
+  topics(): Record<string, number> {
+    return Object.fromEntries(this.perTopic);
+  }
+
+  /** Waits until no message arrived for `quietMs` (bounded by `maxMs`). */
+  async settle(quietMs = 1000, maxMs = 15_000): Promise<void> {
+    const until = Date.now() + maxMs;
+    while (Date.now() - this.lastAt < quietMs && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.subs.map(async (s) => {
+        await s.close();
+        await s.delete().catch(() => undefined);
+      }),
+    );
+  }
+}
