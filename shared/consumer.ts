@@ -2,9 +2,11 @@
  * The consumer shape every Pub/Sub consumer (and the api) follows:
  *   one transaction { inbox check by application message id; business effect; record outgoing messages }
  *   → commit → publish → mark sent.
+ * The documents the business effect reads are declared up front and fetched together with the inbox record, in
+ * one round trip: a consumer's transaction is one batched read and one commit.
  * A duplicate changes nothing; its recorded messages are published again only if they were never marked sent.
  */
-import type { Transaction } from '@google-cloud/firestore';
+import type { DocumentReference, DocumentSnapshot, Transaction } from '@google-cloud/firestore';
 import type { Faults } from './faults';
 import type { OutgoingMessage } from './messages';
 import { runTransaction, timed } from './metrics';
@@ -23,16 +25,21 @@ export type WorkResult =
 
 export type ProcessResult = { duplicate: boolean; record: InboxRecord } | { incomplete: true };
 
+/**
+ * `work` gets the snapshots of `reads` (same order) and only writes: Firestore wants every read of a transaction
+ * before its first write, and a read inside `work` would cost another round trip.
+ */
 export async function processOnce(
   deps: ConsumerDeps,
   consumer: string,
   messageId: string,
-  work: (tx: Transaction) => Promise<WorkResult>,
+  reads: readonly DocumentReference[],
+  work: (tx: Transaction, docs: DocumentSnapshot[]) => WorkResult | Promise<WorkResult>,
 ): Promise<ProcessResult> {
   const outcome = await runTransaction(deps.store.db, async (tx): Promise<ProcessResult> => {
-    const existing = await deps.store.read(tx, consumer, messageId);
+    const { existing, docs } = await deps.store.readWith(tx, consumer, messageId, reads);
     if (existing) return { duplicate: true, record: existing };
-    const done = await work(tx);
+    const done = await work(tx, docs);
     if ('incomplete' in done) return done;
     return {
       duplicate: false,

@@ -1,14 +1,15 @@
 /**
  * A saga participant whose forward and compensating actions are Firestore-only effects (credit, inventory):
- * the inbox check, the effect and the reply commit in one transaction. Reservations are keyed per order by the
+ * the inbox check, the effect and the reply commit in one transaction (one batched read of the inbox record and the
+ * documents the action declares, then one commit). Reservations are keyed per order by the
  * participant itself, so even a command with a new message id cannot double-reserve or double-release.
  */
-import type { Transaction } from '@google-cloud/firestore';
+import type { DocumentReference, DocumentSnapshot, Transaction } from '@google-cloud/firestore';
 import type { z } from 'zod';
 import { processOnce, type ConsumerDeps } from './consumer';
 import { PermanentError } from './errors';
 import { replyTo, type CommandMessage, type OutgoingMessage, type ReplyMessage } from './messages';
-import type { ReplyOutcome } from './saga/types';
+import type { ReplyOutcome, StepAction } from './saga/types';
 import { TOPICS } from './topology';
 
 export interface StepOutcome {
@@ -20,9 +21,11 @@ export interface TxParticipant<P> {
   /** Consumer name (inbox namespace). */
   name: string;
   payloadSchema: z.ZodType<P>;
-  /** Reads first, then writes (Firestore transactions require it). */
-  forward(tx: Transaction, payload: P): Promise<StepOutcome>;
-  compensate(tx: Transaction, payload: P): Promise<StepOutcome>;
+  /** The documents an action reads: fetched with the inbox check, in one round trip. */
+  reads(action: StepAction, payload: P): DocumentReference[];
+  /** Given the snapshots of `reads('forward', payload)` (same order): writes, and says the outcome. */
+  forward(tx: Transaction, payload: P, docs: DocumentSnapshot[]): StepOutcome;
+  compensate(tx: Transaction, payload: P, docs: DocumentSnapshot[]): StepOutcome;
 }
 
 export function parsePayload<P>(schema: z.ZodType<P>, cmd: CommandMessage): P {
@@ -62,11 +65,12 @@ export async function runTxParticipant<P>(
   cmd: CommandMessage,
 ): Promise<{ duplicate: boolean; outcome: StepOutcome | null }> {
   const payload = parsePayload(participant.payloadSchema, cmd);
-  const r = await processOnce(deps, participant.name, cmd.id, async (tx) => {
+  const reads = participant.reads(cmd.action, payload);
+  const r = await processOnce(deps, participant.name, cmd.id, reads, (tx, docs) => {
     const outcome =
       cmd.action === 'forward'
-        ? await participant.forward(tx, payload)
-        : await participant.compensate(tx, payload);
+        ? participant.forward(tx, payload, docs)
+        : participant.compensate(tx, payload, docs);
     return { outgoing: [replyMessage(cmd, outcome)], result: { ...outcome } };
   });
   if ('incomplete' in r) throw new Error('a transactional participant always completes');

@@ -31,8 +31,10 @@ export function creditParticipant(db: Firestore): TxParticipant<CreditPayload> {
     name: 'credit',
     payloadSchema: creditPayloadSchema,
 
-    async forward(tx, p): Promise<StepOutcome> {
-      const [resSnap, custSnap] = await tx.getAll(reservation(p.orderId), customer(p.customerId));
+    reads: (action, p) =>
+      action === 'forward' ? [reservation(p.orderId), customer(p.customerId)] : [reservation(p.orderId)],
+
+    forward(tx, p, [resSnap, custSnap]): StepOutcome {
       const existing = resSnap!.data() as CreditReservation | undefined;
       if (existing) return outcomeOf(existing);
       const base = { orderId: p.orderId, customerId: p.customerId, amountCents: p.amountCents };
@@ -50,9 +52,8 @@ export function creditParticipant(db: Firestore): TxParticipant<CreditPayload> {
       return { outcome: 'SUCCEEDED' };
     },
 
-    async compensate(tx, p): Promise<StepOutcome> {
-      const snap = await tx.get(reservation(p.orderId));
-      const existing = snap.data() as CreditReservation | undefined;
+    compensate(tx, p, [snap]): StepOutcome {
+      const existing = snap!.data() as CreditReservation | undefined;
       if (!existing) {
         // Compensation overtook the reserve: leave a tombstone so the late reserve is refused.
         tx.create(reservation(p.orderId), {

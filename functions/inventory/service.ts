@@ -23,11 +23,12 @@ export function inventoryParticipant(db: Firestore): TxParticipant<InventoryPayl
     name: 'inventory',
     payloadSchema: inventoryPayloadSchema,
 
-    async forward(tx, p): Promise<StepOutcome> {
-      const [resSnap, ...productSnaps] = await tx.getAll(
-        reservation(p.orderId),
-        ...p.items.map((i) => product(i.sku)),
-      );
+    reads: (action, p) =>
+      action === 'forward'
+        ? [reservation(p.orderId), ...p.items.map((i) => product(i.sku))]
+        : [reservation(p.orderId)],
+
+    forward(tx, p, [resSnap, ...productSnaps]): StepOutcome {
       const existing = resSnap!.data() as InventoryReservation | undefined;
       if (existing) return outcomeOf(existing);
       const reject = (reason: string): StepOutcome => {
@@ -47,9 +48,8 @@ export function inventoryParticipant(db: Firestore): TxParticipant<InventoryPayl
       return { outcome: 'SUCCEEDED' };
     },
 
-    async compensate(tx, p): Promise<StepOutcome> {
-      const snap = await tx.get(reservation(p.orderId));
-      const existing = snap.data() as InventoryReservation | undefined;
+    compensate(tx, p, [snap]): StepOutcome {
+      const existing = snap!.data() as InventoryReservation | undefined;
       if (!existing) {
         tx.create(reservation(p.orderId), {
           orderId: p.orderId,

@@ -152,9 +152,8 @@ export class PaymentService {
     orderId: string,
     step: (tx: Transaction, doc: PaymentDoc | null) => Promise<StepOutcome | null>,
   ): Promise<{ done: true; duplicate: boolean } | { done: false }> {
-    const r = await processOnce(this.deps, PAYMENT, cmd.id, async (tx) => {
-      const snap = await tx.get(this.ref(orderId));
-      const outcome = await step(tx, (snap.data() as PaymentDoc | undefined) ?? null);
+    const r = await processOnce(this.deps, PAYMENT, cmd.id, [this.ref(orderId)], async (tx, [snap]) => {
+      const outcome = await step(tx, (snap!.data() as PaymentDoc | undefined) ?? null);
       if (outcome === null) return { incomplete: true };
       return { outgoing: [replyMessage(cmd, outcome)], result: { ...outcome } };
     });

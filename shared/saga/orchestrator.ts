@@ -63,8 +63,9 @@ export class Orchestrator {
 
   private async apply(sagaId: string, eventId: string, event: SagaEvent): Promise<{ duplicate: boolean }> {
     const log = this.deps.log.child({ sagaId, orderId: sagaId, messageId: eventId });
-    const result = await processOnce(this.deps, ORCHESTRATOR, eventId, async (tx) => {
-      const doc = await this.deps.sagas.getInTx(tx, sagaId);
+    const sagaRef = this.deps.sagas.ref(sagaId);
+    const result = await processOnce(this.deps, ORCHESTRATOR, eventId, [sagaRef], (tx, [snap]) => {
+      const doc = this.deps.sagas.fromSnapshot(snap);
       if (!doc) throw new PermanentError(`no saga ${sagaId}`, 'UNKNOWN_SAGA');
       const binding = bindingFor(doc.type);
       if (!binding) throw new PermanentError(`unknown saga type ${doc.type}`, 'UNKNOWN_SAGA_TYPE');

@@ -6,7 +6,14 @@
  * (outboxPendingSince removed). A duplicate finds the record: no effect again, only a re-publish if still unsent.
  * The sweeper republishes records still pending after a grace period (crash between commit and publish).
  */
-import { FieldValue, Timestamp, type Firestore, type Transaction } from '@google-cloud/firestore';
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentReference,
+  type DocumentSnapshot,
+  type Firestore,
+  type Transaction,
+} from '@google-cloud/firestore';
 import type { OutgoingMessage } from '../messages';
 import { countWrites } from '../metrics';
 import { COLLECTIONS } from './collections';
@@ -45,9 +52,15 @@ export class MessageStore {
     return this.db.collection(COLLECTIONS.inbox).doc(key);
   }
 
-  async read(tx: Transaction, consumer: string, messageId: string): Promise<InboxRecord | null> {
-    const snap = await tx.get(this.ref(inboxKey(consumer, messageId)));
-    return snap.exists ? fromDoc(snap.id, snap.data()!) : null;
+  /** The inbox record (if the message was processed already) and `others`, in one batched read. */
+  async readWith(
+    tx: Transaction,
+    consumer: string,
+    messageId: string,
+    others: readonly DocumentReference[],
+  ): Promise<{ existing: InboxRecord | null; docs: DocumentSnapshot[] }> {
+    const [snap, ...docs] = await tx.getAll(this.ref(inboxKey(consumer, messageId)), ...others);
+    return { existing: snap!.exists ? fromDoc(snap!.id, snap!.data()!) : null, docs };
   }
 
   /** Records the message as processed, with what it produced. Must be the transaction's last write. */

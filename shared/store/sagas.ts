@@ -1,5 +1,11 @@
 /** Saga documents: sagas/{sagaId} = engine state + the saga's business data + timestamps. */
-import type { Firestore, Query, Transaction } from '@google-cloud/firestore';
+import type {
+  DocumentReference,
+  DocumentSnapshot,
+  Firestore,
+  Query,
+  Transaction,
+} from '@google-cloud/firestore';
 import type { SagaState, SagaStatus } from '../saga/types';
 import { COLLECTIONS } from './collections';
 
@@ -12,13 +18,13 @@ export interface SagaDoc extends SagaState {
 export class SagaRepository {
   constructor(readonly db: Firestore) {}
 
-  private ref(sagaId: string) {
+  ref(sagaId: string): DocumentReference {
     return this.db.collection(COLLECTIONS.sagas).doc(sagaId);
   }
 
-  async getInTx(tx: Transaction, sagaId: string): Promise<SagaDoc | null> {
-    const snap = await tx.get(this.ref(sagaId));
-    return snap.exists ? (snap.data() as SagaDoc) : null;
+  /** The saga in a snapshot of `ref(sagaId)` (read with a consumer's inbox check), or null. */
+  fromSnapshot(snap: DocumentSnapshot | undefined): SagaDoc | null {
+    return snap?.exists ? (snap.data() as SagaDoc) : null;
   }
 
   async get(sagaId: string): Promise<SagaDoc | null> {
