@@ -14,16 +14,21 @@ export const messageIdSchema = z.string().regex(/^[A-Za-z0-9_:-]{1,300}$/, 'inva
 
 export const stepActionSchema = z.enum(['forward', 'compensate']);
 
+/** What every saga message (command or reply) says about the step it belongs to. */
+const stepMessageFields = {
+  v: z.literal(1),
+  id: messageIdSchema,
+  sagaId: idSchema,
+  sagaType: z.string().min(1).max(64),
+  step: z.string().min(1).max(64),
+  action: stepActionSchema,
+  attempt: z.number().int().min(1).max(1000),
+};
+
 export const commandSchema = z
   .object({
-    v: z.literal(1),
+    ...stepMessageFields,
     type: z.literal('saga.command'),
-    id: messageIdSchema,
-    sagaId: idSchema,
-    sagaType: z.string().min(1).max(64),
-    step: z.string().min(1).max(64),
-    action: stepActionSchema,
-    attempt: z.number().int().min(1).max(1000),
     payload: z.record(z.string(), z.unknown()),
   })
   .strict();
@@ -31,14 +36,8 @@ export type CommandMessage = z.infer<typeof commandSchema>;
 
 export const replySchema = z
   .object({
-    v: z.literal(1),
+    ...stepMessageFields,
     type: z.literal('saga.reply'),
-    id: messageIdSchema,
-    sagaId: idSchema,
-    sagaType: z.string().min(1).max(64),
-    step: z.string().min(1).max(64),
-    action: stepActionSchema,
-    attempt: z.number().int().min(1).max(1000),
     outcome: z.enum(['SUCCEEDED', 'FAILED', 'REFUSED']),
     reason: z.string().max(200).optional(),
   })

@@ -17,6 +17,19 @@ export interface StepOutcome {
   reason?: string;
 }
 
+/** A participant's per-order record of what its forward action did (or the tombstone its compensation left). */
+export interface ReservationRecord {
+  status: 'RESERVED' | 'REJECTED' | 'RELEASED';
+  reason?: string;
+}
+
+/** The reply a repeated forward command gets from the order's existing reservation record. */
+export function outcomeOfReservation(r: ReservationRecord): StepOutcome {
+  if (r.status === 'RESERVED') return { outcome: 'SUCCEEDED' };
+  if (r.status === 'REJECTED') return { outcome: 'FAILED', reason: r.reason ?? 'REJECTED' };
+  return { outcome: 'REFUSED', reason: 'COMPENSATED_BEFORE_FORWARD' };
+}
+
 export interface TxParticipant<P> {
   /** Consumer name (inbox namespace). */
   name: string;

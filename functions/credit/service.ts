@@ -5,15 +5,18 @@
  */
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import { creditPayloadSchema, type CreditPayload } from '../../shared/messages';
-import type { StepOutcome, TxParticipant } from '../../shared/participant';
+import {
+  outcomeOfReservation,
+  type ReservationRecord,
+  type StepOutcome,
+  type TxParticipant,
+} from '../../shared/participant';
 import { COLLECTIONS, docId } from '../../shared/store/collections';
 
-interface CreditReservation {
+interface CreditReservation extends ReservationRecord {
   orderId: string;
   customerId: string;
   amountCents: number;
-  status: 'RESERVED' | 'REJECTED' | 'RELEASED';
-  reason?: string;
   tombstone?: boolean;
 }
 
@@ -36,7 +39,7 @@ export function creditParticipant(db: Firestore): TxParticipant<CreditPayload> {
 
     forward(tx, p, [resSnap, custSnap]): StepOutcome {
       const existing = resSnap!.data() as CreditReservation | undefined;
-      if (existing) return outcomeOf(existing);
+      if (existing) return outcomeOfReservation(existing);
       const base = { orderId: p.orderId, customerId: p.customerId, amountCents: p.amountCents };
       const c = custSnap!.data() as Customer | undefined;
       if (!c) {
@@ -74,10 +77,4 @@ export function creditParticipant(db: Firestore): TxParticipant<CreditPayload> {
       return { outcome: 'SUCCEEDED' };
     },
   };
-}
-
-function outcomeOf(r: CreditReservation): StepOutcome {
-  if (r.status === 'RESERVED') return { outcome: 'SUCCEEDED' };
-  if (r.status === 'REJECTED') return { outcome: 'FAILED', reason: r.reason ?? 'REJECTED' };
-  return { outcome: 'REFUSED', reason: 'COMPENSATED_BEFORE_FORWARD' };
 }

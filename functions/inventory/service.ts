@@ -4,14 +4,17 @@
  */
 import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import { inventoryPayloadSchema, type InventoryPayload } from '../../shared/messages';
-import type { StepOutcome, TxParticipant } from '../../shared/participant';
+import {
+  outcomeOfReservation,
+  type ReservationRecord,
+  type StepOutcome,
+  type TxParticipant,
+} from '../../shared/participant';
 import { COLLECTIONS, docId } from '../../shared/store/collections';
 
-interface InventoryReservation {
+interface InventoryReservation extends ReservationRecord {
   orderId: string;
   items: { sku: string; quantity: number }[];
-  status: 'RESERVED' | 'REJECTED' | 'RELEASED';
-  reason?: string;
   tombstone?: boolean;
 }
 
@@ -30,7 +33,7 @@ export function inventoryParticipant(db: Firestore): TxParticipant<InventoryPayl
 
     forward(tx, p, [resSnap, ...productSnaps]): StepOutcome {
       const existing = resSnap!.data() as InventoryReservation | undefined;
-      if (existing) return outcomeOf(existing);
+      if (existing) return outcomeOfReservation(existing);
       const reject = (reason: string): StepOutcome => {
         tx.create(reservation(p.orderId), { orderId: p.orderId, items: p.items, status: 'REJECTED', reason });
         return { outcome: 'FAILED', reason };
@@ -69,10 +72,4 @@ export function inventoryParticipant(db: Firestore): TxParticipant<InventoryPayl
       return { outcome: 'SUCCEEDED' };
     },
   };
-}
-
-function outcomeOf(r: InventoryReservation): StepOutcome {
-  if (r.status === 'RESERVED') return { outcome: 'SUCCEEDED' };
-  if (r.status === 'REJECTED') return { outcome: 'FAILED', reason: r.reason ?? 'REJECTED' };
-  return { outcome: 'REFUSED', reason: 'COMPENSATED_BEFORE_FORWARD' };
 }
