@@ -1,9 +1,14 @@
 /**
  * A step times out while its command is still being retried, and the gateway recovers after the saga gave up:
  * the refund (compensation) reaches the payment participant before the late successful charge, so no money
- * may stay charged. tok_flaky succeeds on the 3rd delivery (~3 s with 1 s / 2 s backoff), after the 2 s timeout.
+ * may stay charged. With a 5-10 s retry backoff, tok_flaky's 3rd delivery (the one that succeeds) comes ~12-20 s
+ * after the first, long after the 8 s step timeout; 8 s leaves the earlier steps ample time on a loaded machine.
  */
+import { Firestore } from '@google-cloud/firestore';
 import type { Stack } from '../../emulator/stack';
+import { commandId } from '../../shared/messages';
+import { COLLECTIONS } from '../../shared/store/collections';
+import { inboxKey } from '../../shared/store/inbox';
 import type { ApiClient } from '../support/api-client';
 import { startTestStack } from '../support/test-stack';
 import { settle, type Seed } from '../support/invariants';
@@ -18,10 +23,10 @@ let api: ApiClient;
 
 beforeAll(async () => {
   ({ stack, api } = await startTestStack('e2e-race', seed, {
-    SAGA_STEP_TIMEOUT_MS: '2000',
-    SAGA_SWEEP_INTERVAL_MS: '200',
-    SAGA_RETRY_MIN_BACKOFF_S: '1',
-    SAGA_RETRY_MAX_BACKOFF_S: '2',
+    SAGA_STEP_TIMEOUT_MS: '8000',
+    SAGA_SWEEP_INTERVAL_MS: '250',
+    SAGA_RETRY_MIN_BACKOFF_S: '5',
+    SAGA_RETRY_MAX_BACKOFF_S: '10',
   }));
 }, 120_000);
 
@@ -38,8 +43,24 @@ test('timed-out payments keep no money, whichever of refund and late charge wins
     ),
   );
   const orders = await Promise.all(placed.map((p) => api.waitTerminal(p.body.orderId)));
-  // Let the late charge attempts land (3rd delivery ~3 s after the first).
-  await new Promise((r) => setTimeout(r, 5000));
+  // Let the late charge attempts land: wait until every charge command was finally processed (inbox record).
+  const db = new Firestore({ projectId: stack.config.projectId });
+  try {
+    const charged = (o: { orderId: string; saga: { steps: { name: string; status: string }[] } }) =>
+      o.saga.steps.find((s) => s.name === 'payment')!.status === 'PENDING'
+        ? Promise.resolve(true)
+        : db
+            .collection(COLLECTIONS.inbox)
+            .doc(inboxKey('payment', commandId(o.orderId, 'payment', 'forward', 1)))
+            .get()
+            .then((d) => d.exists);
+    const until = Date.now() + 90_000;
+    while (!(await Promise.all(orders.map(charged))).every(Boolean) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await db.terminate();
+  }
   let timedOut = 0;
   for (const o of orders) {
     const payment = await api.payment(o.orderId);
