@@ -7,10 +7,12 @@ export interface BenchArgs {
   /** Stock of the hot SKU; the hot phase places twice as many orders. 0 skips the phase. */
   hotStock: number;
   hotConcurrency: number;
-  /** Seconds of the naive one-document transaction baseline. */
-  naiveSeconds: number;
+  /** Seconds of the naive one-document transaction baseline; null: as long as the hot phase took, at least 30. */
+  naiveSeconds: number | null;
   /** Orders placed (and not measured) before each measured run. */
   warmup: number;
+  /** The measured orders run in this many chunks per side, floor and engine alternating. */
+  rounds: number;
   /** Skip the floor run (ratioToFloor is then null). */
   floor: boolean;
   /** Write V8 CPU profiles of the engine's function processes here (and summarise them). */
@@ -20,7 +22,7 @@ export interface BenchArgs {
 }
 
 export const USAGE = `usage: npm run bench -- [--orders N] [--concurrency C] [--json]
-       [--hot-stock S] [--hot-concurrency C] [--naive-seconds S] [--warmup N] [--no-floor]
+       [--hot-stock S] [--hot-concurrency C] [--naive-seconds S] [--warmup N] [--rounds R] [--no-floor]
        [--floor-payment-tx N] [--cpu-prof DIR]
 
   --orders N           orders in the measured run (default 300)
@@ -28,8 +30,10 @@ export const USAGE = `usage: npm run bench -- [--orders N] [--concurrency C] [--
   --json               print the result as one JSON object on the last line of stdout
   --hot-stock S        stock of the hot SKU; 2×S orders for it at --hot-concurrency (default 100; 0 skips)
   --hot-concurrency C  (default 32)
-  --naive-seconds S    duration of the naive one-document transaction baseline (default 10)
-  --warmup N           unmeasured orders before each run (default 32)
+  --naive-seconds S    window of the naive one-document transaction baseline
+                       (default: the hot phase's duration, at least 30 s)
+  --warmup N           unmeasured orders on each stack before the measured run (default 32)
+  --rounds R           the measured orders run in R chunks per stack, floor and engine alternating (default 3)
   --no-floor           skip the floor run
   --cpu-prof DIR       write CPU profiles of the engine's function processes to DIR and summarise them
   --floor-payment-tx N transactions of the floor's payment hop (default 3, as the engine's payment; 1 = one per hop)`;
@@ -43,8 +47,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     json: false,
     hotStock: 100,
     hotConcurrency: 32,
-    naiveSeconds: 10,
+    naiveSeconds: null,
     warmup: 32,
+    rounds: 3,
     floor: true,
     floorPaymentTx: 3,
     cpuProf: null,
@@ -56,6 +61,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     '--hot-concurrency': { key: 'hotConcurrency', min: 1, max: 1000 },
     '--naive-seconds': { key: 'naiveSeconds', min: 1, max: 600 },
     '--warmup': { key: 'warmup', min: 0, max: 10_000 },
+    '--rounds': { key: 'rounds', min: 1, max: 100 },
     '--floor-payment-tx': { key: 'floorPaymentTx', min: 1, max: 10 },
   };
   for (let i = 0; i < argv.length; i += 1) {
@@ -76,7 +82,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
           `${flag} needs an integer from ${spec.min} to ${spec.max} (got ${raw ?? 'nothing'})`,
         );
       }
-      (args[spec.key] as number) = n;
+      Object.assign(args, { [spec.key]: n });
     } else throw new ArgsError(`unknown flag ${argv[i]}\n${USAGE}`);
   }
   return args;

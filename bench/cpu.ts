@@ -5,16 +5,16 @@
  */
 import * as fs from 'node:fs';
 
-export type CpuSnapshot = Map<number, { label: string; ticks: number }>;
+export type CpuSnapshot = Map<number, { label: string; ticks: number; pgid: number }>;
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function stat(pid: number): { ppid: number; ticks: number } | null {
+function stat(pid: number): { ppid: number; pgid: number; ticks: number } | null {
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
     // fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+    return { ppid: Number(f[1]), pgid: Number(f[2]), ticks: Number(f[11]) + Number(f[12]) };
   } catch {
     return null;
   }
@@ -47,7 +47,7 @@ export function cpuSnapshot(): CpuSnapshot {
     return snap;
   }
   const children = new Map<number, number[]>();
-  const stats = new Map<number, { ppid: number; ticks: number }>();
+  const stats = new Map<number, { ppid: number; pgid: number; ticks: number }>();
   for (const pid of pids) {
     const s = stat(pid);
     if (!s) continue;
@@ -58,16 +58,21 @@ export function cpuSnapshot(): CpuSnapshot {
   while (queue.length > 0) {
     const pid = queue.shift()!;
     const s = stats.get(pid);
-    if (s) snap.set(pid, { label: label(pid), ticks: s.ticks });
+    if (s) snap.set(pid, { label: label(pid), ticks: s.ticks, pgid: s.pgid });
     queue.push(...(children.get(pid) ?? []));
   }
   return snap;
 }
 
-/** CPU seconds per label between two snapshots, largest first. */
-export function cpuSeconds(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
+/** CPU seconds per label between two snapshots, largest first, leaving out the `exclude`d process groups. */
+export function cpuSeconds(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  exclude: ReadonlySet<number> = new Set(),
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [pid, a] of after) {
+    if (exclude.has(pid) || exclude.has(a.pgid)) continue;
     const used = a.ticks - (before.get(pid)?.ticks ?? 0);
     out[a.label] = (out[a.label] ?? 0) + used / TICKS_PER_SECOND;
   }

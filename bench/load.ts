@@ -32,7 +32,9 @@ export interface LoadResult {
   errors: string[];
   startedAt: number;
   finishedAt: number;
-  /** Orders per second from the first POST to the last terminal state. */
+  /** From the first POST to the last terminal state. */
+  spanMs: number;
+  /** Orders per second over spanMs. */
   perSec: number;
 }
 
@@ -149,5 +151,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const finishedAt = results.reduce((max, r) => Math.max(max, r.terminalAt), startedAt);
   const first = results.reduce((min, r) => Math.min(min, r.startedAt), finishedAt);
   const spanMs = Math.max(1, finishedAt - first);
-  return { orders: results, errors, startedAt: first, finishedAt, perSec: (results.length * 1000) / spanMs };
+  return {
+    orders: results,
+    errors,
+    startedAt: first,
+    finishedAt,
+    spanMs,
+    perSec: (results.length * 1000) / spanMs,
+  };
 }

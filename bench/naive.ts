@@ -12,6 +12,8 @@ export interface NaiveResult {
   seconds: number;
   /** Commits in the window and the drain. */
   committed: number;
+  /** Commits in the window: the rate's numerator. */
+  inWindow: number;
   /** Transactions that still failed after the client's retries (ABORTED lock timeouts), window and drain. */
   failed: number;
   txPerSec: number;
@@ -55,6 +57,7 @@ export async function naiveHotDocument(
     concurrency,
     seconds,
     committed,
+    inWindow,
     failed,
     txPerSec: inWindow / seconds,
     consistent: final === committed,

@@ -18,10 +18,15 @@ export interface HotSkuResult {
   ordersPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** Length of the naive baseline's window (by default: as long as the hot phase took). */
+  naiveSeconds: number;
   naiveTxPerSec: number;
+  /** Commits within the window. */
   naiveCommitted: number;
   naiveFailed: number;
   ratioToNaive: number;
+  /** Transactions per hot-SKU saga, and their attempts: equal when no transaction was aborted and re-run. */
+  transactionsPerSaga: number;
   txAttemptsPerSaga: number;
   pollsPerOrder: number;
   cpuSeconds: Record<string, number>;
@@ -134,8 +139,12 @@ export function table(r: BenchResult): string {
     );
     lines.push(
       `  ${f(h.ordersPerSec)} orders/s (p50 ${f(h.p50Ms, 0)} ms, p99 ${f(h.p99Ms, 0)} ms) vs naive read-modify-write on one ` +
-        `document at the same concurrency ${f(h.naiveTxPerSec, 2)} tx/s (${h.naiveCommitted} committed, ` +
+        `document at the same concurrency for ${h.naiveSeconds} s: ${f(h.naiveTxPerSec, 2)} tx/s (${h.naiveCommitted} committed in it, ` +
         `${h.naiveFailed} failed after retries) → ratio ${f(h.ratioToNaive)}`,
+    );
+    lines.push(
+      `  transactions per hot-SKU saga ${f(h.transactionsPerSaga, 2)}, attempts ${f(h.txAttemptsPerSaga, 2)} ` +
+        (h.txAttemptsPerSaga > h.transactionsPerSaga ? '(some were aborted and re-run)' : '(none aborted)'),
     );
   }
   lines.push('');

@@ -2,12 +2,14 @@
  * `npm run bench`: saga throughput and latency against the floor of the emulators, and the hot-SKU case.
  *
  *   1. starts both emulators on free ports (its own, never a running `npm start`'s);
- *   2. floor: the whole harness with echo functions (bench/floor-functions.ts) — same hops, same transactions
- *      count per hop, no business logic — warm-up, then the measured run;
- *   3. engine: the real stack (startStack, like the end-to-end tests), seeded; warm-up, then the same orders at the
- *      same concurrency, with a tap subscription on every source topic counting messages per saga;
- *   4. naive baseline: plain read-modify-write transactions on one document at the hot concurrency;
- *   5. hot SKU: 2× its stock in orders for one SKU (distinct customers) — must sell exactly its stock;
+ *   2. starts two stacks on them: the floor — the whole harness with echo functions (bench/floor-functions.ts): same
+ *      hops, same number of transactions, no business logic — and the engine (startStack like the end-to-end
+ *      tests, seeded);
+ *   3. warms both up, then runs the same orders at the same concurrency on both, interleaved in rounds, with a tap
+ *      subscription on every source topic counting messages per saga;
+ *   4. hot SKU: 2× its stock in orders for one SKU (distinct customers) — must sell exactly its stock;
+ *   5. naive baseline: plain read-modify-write transactions on one document at the hot concurrency, for as long
+ *      as the hot phase took;
  *   6. reads the functions' per-message cost lines (writes, transactions, phase timings) from the stack's log file;
  *   7. prints a table (stdout; with --json the JSON result is the last line), writes bench/results/<ts>.json + .svg
  *      and copies them to latest.json / latest.svg.
@@ -16,6 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
 import { firestoreClient, pubsubClient } from '../emulator/clients';
 import { startEmulators, type EmulatorsHandle } from '../emulator/emulators';
 import { freePort, freePortRange } from '../emulator/ports';
@@ -25,8 +28,8 @@ import { COLLECTIONS } from '../shared/store/collections';
 import { FUNCTION_KEYS } from '../shared/topology';
 import { ArgsError, parseArgs, type BenchArgs } from './args';
 import { cpuSeconds, cpuSnapshot } from './cpu';
-import { summarizeDir } from './cpuprofile';
-import { perSaga, profile, readCostLines } from './logs';
+import { summarizeDir, type ProfileSummary } from './cpuprofile';
+import { perSaga, profile, readCostLines, type PerSaga } from './logs';
 import { runLoad, type LoadResult, type OrderRequest } from './load';
 import { naiveHotDocument } from './naive';
 import { note, Progress } from './progress';
@@ -44,6 +47,7 @@ import { Tap } from './tap';
 const SKUS = 128;
 const HOT_SKU = 'bench-hot';
 const PRICE = 1000;
+const NAIVE_MIN_SECONDS = 30;
 
 const order = (customerId: string, sku: string): OrderRequest => ({
   customerId,
@@ -110,90 +114,105 @@ async function load(
   return r;
 }
 
-interface MeasuredRun {
-  figures: Omit<RunFigures, 'profile' | 'writesPerSaga' | 'transactionsPerSaga'>;
-  ids: Set<string>;
-  latencies: number[];
+/** One side of the comparison: a running stack, and what its measured chunks gave. */
+interface Side {
+  name: 'floor' | 'engine';
+  stack: Stack;
+  chunks: LoadResult[];
+  cpu: Record<string, number>;
 }
 
-/** Warm-up, then the measured run with taps and CPU accounting. */
-async function measuredRun(
-  label: string,
-  stack: Stack,
-  warmup: OrderRequest[],
-  orders: OrderRequest[],
-  concurrency: number,
-): Promise<MeasuredRun> {
-  if (warmup.length > 0) await load(`${label} warm-up`, stack.apiUrl, warmup, concurrency);
-  const pubsub = pubsubClient(stack.config.projectId, stack.pubsubHost);
-  const tap = await Tap.start(pubsub);
-  try {
-    const cpu0 = cpuSnapshot();
-    const r = await load(label, stack.apiUrl, orders, concurrency);
-    const cpu1 = cpuSnapshot();
-    await tap.settle();
-    const ids = new Set(r.orders.map((o) => o.orderId));
-    const latencies = r.orders.map((o) => o.latencyMs);
-    return {
-      ids,
-      latencies,
-      figures: {
-        sagasPerSec: round(r.perSec, 2),
-        ...latencyFigures(latencies),
-        meanMs: round(mean(latencies), 0),
-        postP50Ms: round(
-          percentile(
-            r.orders.map((o) => o.acceptedAt - o.startedAt),
-            50,
-          ),
-          0,
-        ),
-        pollsPerOrder: round(mean(r.orders.map((o) => o.polls)), 1),
-        messagesPerSaga: round(tap.count(ids) / Math.max(1, ids.size), 2),
-        approved: r.orders.filter((o) => o.status === 'APPROVED').length,
-        errors: r.errors.length,
-        cpuSeconds: cpuSeconds(cpu0, cpu1),
-      },
-    };
-  } finally {
-    await tap.stop();
-    await pubsub.close();
-  }
-}
-
-async function floorPhase(
-  emulators: EmulatorsHandle,
-  args: BenchArgs,
-): Promise<{ figures: RunFigures; latencies: number[] }> {
+async function startFloor(emulators: EmulatorsHandle, args: BenchArgs): Promise<Stack> {
   note('floor: starting the harness with echo functions…');
-  const stack = await startStack({
+  return startStack({
     env: await stackEnv(emulators, projectId('floor'), {
       SAGA_SEED_FILE: 'none',
       FLOOR_PAYMENT_TRANSACTIONS: String(args.floorPaymentTx),
     }),
     functionsSource: path.join(__dirname, 'floor-functions.js'),
   });
-  let run: MeasuredRun;
-  try {
-    run = await measuredRun(
-      'floor',
-      stack,
-      mainOrders('bench-w', args.warmup),
-      mainOrders('bench-c', args.orders),
-      args.concurrency,
-    );
-  } finally {
-    await stack.stop();
+}
+
+async function startEngine(
+  emulators: EmulatorsHandle,
+  args: BenchArgs,
+  profDir: string | null,
+): Promise<Stack> {
+  note('engine: starting the stack…');
+  return startStack({
+    env: await stackEnv(emulators, projectId('engine'), {
+      SAGA_SEED_FILE: seedFile(args),
+      ...(profDir === null
+        ? {}
+        : {
+            NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profiler.js')}`,
+            SAGA_BENCH_CPU_PROF_DIR: profDir,
+          }),
+    }),
+  });
+}
+
+function pidsOf(stack: Stack): number[] {
+  return Object.values(stack.pids()).filter((p): p is number => p !== undefined);
+}
+
+/**
+ * The measured run, interleaved: the orders are split into `rounds` chunks and each side runs one chunk per round
+ * (alternating which goes first), so a change of the machine's load during the run hits both sides alike.
+ * Each chunk's CPU is counted without the other side's (idle) processes.
+ */
+async function interleaved(sides: Side[], orders: OrderRequest[], args: BenchArgs): Promise<void> {
+  const size = Math.ceil(orders.length / args.rounds);
+  for (let r = 0; r < args.rounds; r += 1) {
+    const chunk = orders.slice(r * size, (r + 1) * size);
+    if (chunk.length === 0) break;
+    for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+      const others = sides.filter((o) => o !== side).flatMap((o) => pidsOf(o.stack));
+      const cpu0 = cpuSnapshot();
+      const res = await load(
+        `${side.name} ${r + 1}/${args.rounds}`,
+        side.stack.apiUrl,
+        chunk,
+        args.concurrency,
+      );
+      for (const [k, v] of Object.entries(cpuSeconds(cpu0, cpuSnapshot(), new Set(others)))) {
+        side.cpu[k] = round((side.cpu[k] ?? 0) + v, 1);
+      }
+      side.chunks.push(res);
+    }
   }
-  const lines = readCostLines(stack.logFile);
-  const costs = perSaga(lines, run.ids);
+}
+
+/** A side's figures over its chunks: throughput = orders / the sum of the chunks' spans. */
+function figuresOf(side: Side, tap: Tap): { figures: RunFigures; ids: Set<string>; latencies: number[] } {
+  const results = side.chunks.flatMap((c) => c.orders);
+  const spanMs = side.chunks.reduce((s, c) => s + c.spanMs, 0);
+  const ids = new Set(results.map((o) => o.orderId));
+  const latencies = results.map((o) => o.latencyMs);
+  const lines = readCostLines(side.stack.logFile);
+  const costs = perSaga(lines, ids);
   return {
-    latencies: run.latencies,
+    ids,
+    latencies,
     figures: {
-      ...run.figures,
+      sagasPerSec: round((results.length * 1000) / Math.max(1, spanMs), 2),
+      ...latencyFigures(latencies),
+      meanMs: round(mean(latencies), 0),
+      postP50Ms: round(
+        percentile(
+          results.map((o) => o.acceptedAt - o.startedAt),
+          50,
+        ),
+        0,
+      ),
+      pollsPerOrder: round(mean(results.map((o) => o.polls)), 1),
+      messagesPerSaga: round(tap.count(ids) / Math.max(1, ids.size), 2),
       writesPerSaga: costs.writesPerSaga,
       transactionsPerSaga: costs.transactionsPerSaga,
-      profile: profile(lines, run.ids),
+      approved: results.filter((o) => o.status === 'APPROVED').length,
+      errors: side.chunks.reduce((s, c) => s + c.errors.length, 0),
+      cpuSeconds: side.cpu,
+      profile: profile(lines, ids),
     },
   };
 }
@@ -206,12 +225,10 @@ async function hotSkuPhase(
   stack: Stack,
   db: Firestore,
   args: BenchArgs,
-): Promise<{ result: Omit<HotSkuResult, 'txAttemptsPerSaga' | 'profile'>; ids: Set<string> }> {
-  const naiveBar = new Progress('naive 1-doc tx', args.naiveSeconds * 1000, 'ms', false);
-  const naive = await naiveHotDocument(db, args.hotConcurrency, args.naiveSeconds, (ms) =>
-    naiveBar.update(Math.min(ms, args.naiveSeconds * 1000)),
-  );
-  naiveBar.finish(`${naive.txPerSec.toFixed(2)} tx/s (${naive.committed} committed, ${naive.failed} failed)`);
+): Promise<{
+  result: Omit<HotSkuResult, 'transactionsPerSaga' | 'txAttemptsPerSaga' | 'profile'>;
+  ids: Set<string>;
+}> {
   const deadBefore = await deadLetterCount(db);
   const orders = Array.from({ length: args.hotStock * 2 }, (_, i) => order(`bench-h-${i}`, HOT_SKU));
   const cpu0 = cpuSnapshot();
@@ -226,6 +243,18 @@ async function hotSkuPhase(
   const failed = r.orders.filter((o) => o.sagaStatus === 'FAILED').length;
   const deadLetters = (await deadLetterCount(db)) - deadBefore;
   const latencies = r.orders.map((o) => o.latencyMs);
+  // The naive baseline runs for as long as the hot phase took, and at least NAIVE_MIN_SECONDS: on the emulator its
+  // rate is not steady (commits flow until the transactions deadlock on the lock, then nothing commits until the
+  // lock timeouts, ~15 s later), so a short window would only see the first burst.
+  const naiveSeconds =
+    args.naiveSeconds ?? Math.max(NAIVE_MIN_SECONDS, Math.ceil((r.finishedAt - r.startedAt) / 1000));
+  const naiveBar = new Progress('naive 1-doc tx', naiveSeconds * 1000, 'ms', false);
+  const naive = await naiveHotDocument(db, args.hotConcurrency, naiveSeconds, (ms) =>
+    naiveBar.update(Math.min(ms, naiveSeconds * 1000)),
+  );
+  naiveBar.finish(
+    `${naive.txPerSec.toFixed(2)} tx/s (${naive.inWindow} committed in the window, ${naive.failed} failed after retries)`,
+  );
   const result = {
     stock: args.hotStock,
     orders: orders.length,
@@ -242,8 +271,9 @@ async function hotSkuPhase(
     cpuSeconds: cpuSeconds(cpu0, cpu1),
     p50Ms: round(percentile(latencies, 50), 0),
     p99Ms: round(percentile(latencies, 99), 0),
+    naiveSeconds,
     naiveTxPerSec: round(naive.txPerSec, 2),
-    naiveCommitted: naive.committed,
+    naiveCommitted: naive.inWindow,
     naiveFailed: naive.failed,
     ratioToNaive: round(r.perSec / Math.max(naive.txPerSec, 1e-9), 1),
     pass:
@@ -260,54 +290,83 @@ async function hotSkuPhase(
   return { result, ids: new Set(r.orders.map((o) => o.orderId)) };
 }
 
-async function enginePhase(emulators: EmulatorsHandle, args: BenchArgs) {
-  note('engine: starting the stack…');
+interface Phases {
+  engine: { figures: RunFigures; latencies: number[]; costs: PerSaga };
+  floor: { figures: RunFigures; latencies: number[] } | null;
+  hotSku: HotSkuResult | null;
+  cpuProfile: Record<string, ProfileSummary> | null;
+}
+
+async function phases(emulators: EmulatorsHandle, args: BenchArgs): Promise<Phases> {
   const profDir = args.cpuProf === null ? null : path.resolve(args.cpuProf);
   if (profDir !== null) fs.mkdirSync(profDir, { recursive: true });
-  const stack = await startStack({
-    env: await stackEnv(emulators, projectId('engine'), {
-      SAGA_SEED_FILE: seedFile(args),
-      ...(profDir === null
-        ? {}
-        : {
-            NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profiler.js')}`,
-            SAGA_BENCH_CPU_PROF_DIR: profDir,
-          }),
-    }),
-  });
-  const db = firestoreClient(stack.config.projectId, stack.firestoreHost);
-  let run: MeasuredRun;
-  let hot: Awaited<ReturnType<typeof hotSkuPhase>> | null = null;
+  const floorStack = args.floor ? await startFloor(emulators, args) : null;
+  let engineStack: Stack | null = null;
+  const taps: Tap[] = [];
+  const clients: PubSub[] = [];
   try {
-    run = await measuredRun(
-      'engine',
-      stack,
-      mainOrders('bench-w', args.warmup),
-      mainOrders('bench-c', args.orders),
-      args.concurrency,
-    );
-    if (args.hotStock > 0) hot = await hotSkuPhase(stack, db, args);
-  } finally {
-    await db.terminate();
-    await stack.stop();
-  }
-  const cpuProfile = profDir === null ? null : summarizeDir(profDir);
-  const lines = readCostLines(stack.logFile);
-  const costs = perSaga(lines, run.ids);
-  const figures: RunFigures = {
-    ...run.figures,
-    writesPerSaga: costs.writesPerSaga,
-    transactionsPerSaga: costs.transactionsPerSaga,
-    profile: profile(lines, run.ids),
-  };
-  const hotSku: HotSkuResult | null = hot
-    ? {
-        ...hot.result,
-        txAttemptsPerSaga: perSaga(lines, hot.ids).txAttemptsPerSaga,
-        profile: profile(lines, hot.ids),
+    engineStack = await startEngine(emulators, args, profDir);
+    const sides: Side[] = [
+      ...(floorStack ? [{ name: 'floor' as const, stack: floorStack, chunks: [], cpu: {} }] : []),
+      { name: 'engine', stack: engineStack, chunks: [], cpu: {} },
+    ];
+    for (const side of sides) {
+      if (args.warmup > 0) {
+        await load(
+          `${side.name} warm-up`,
+          side.stack.apiUrl,
+          mainOrders('bench-w', args.warmup),
+          args.concurrency,
+        );
       }
-    : null;
-  return { figures, costs, latencies: run.latencies, hotSku, cpuProfile };
+    }
+    for (const side of sides) {
+      const client = pubsubClient(side.stack.config.projectId, side.stack.pubsubHost);
+      clients.push(client);
+      taps.push(await Tap.start(client));
+    }
+    await interleaved(sides, mainOrders('bench-c', args.orders), args);
+    await Promise.all(taps.map((t) => t.settle()));
+    await floorStack?.stop();
+    await Promise.all(taps.map((t) => t.stop())); // the counts stay
+
+    let hot: Awaited<ReturnType<typeof hotSkuPhase>> | null = null;
+    if (args.hotStock > 0) {
+      const db = firestoreClient(engineStack.config.projectId, engineStack.firestoreHost);
+      try {
+        hot = await hotSkuPhase(engineStack, db, args);
+      } finally {
+        await db.terminate();
+      }
+    }
+    await engineStack.stop(); // the function logs are complete once the processes are gone
+    const measured = sides.map((side, i) => figuresOf(side, taps[i]!));
+    const lines = readCostLines(engineStack.logFile);
+    const engineRun = measured[measured.length - 1]!;
+    const floorRun = floorStack ? measured[0]! : null;
+    return {
+      engine: {
+        figures: engineRun.figures,
+        latencies: engineRun.latencies,
+        costs: perSaga(lines, engineRun.ids),
+      },
+      floor: floorRun ? { figures: floorRun.figures, latencies: floorRun.latencies } : null,
+      hotSku: hot
+        ? {
+            ...hot.result,
+            transactionsPerSaga: perSaga(lines, hot.ids).transactionsPerSaga,
+            txAttemptsPerSaga: perSaga(lines, hot.ids).txAttemptsPerSaga,
+            profile: profile(lines, hot.ids),
+          }
+        : null,
+      cpuProfile: profDir === null ? null : summarizeDir(profDir),
+    };
+  } finally {
+    await Promise.all(taps.map((t) => t.stop()));
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await floorStack?.stop();
+    await engineStack?.stop();
+  }
 }
 
 function writeResults(result: BenchResult, svg: string): void {
@@ -342,14 +401,13 @@ async function main(): Promise<void> {
       process.exit(130);
     });
   }
-  let floor: Awaited<ReturnType<typeof floorPhase>> | null = null;
-  let engine: Awaited<ReturnType<typeof enginePhase>>;
+  let run: Phases;
   try {
-    if (args.floor) floor = await floorPhase(emulators, args);
-    engine = await enginePhase(emulators, args);
+    run = await phases(emulators, args);
   } finally {
     await emulators.stop();
   }
+  const { engine, floor } = run;
 
   const stamp = date.toISOString().replace(/[:.]/g, '-');
   const e = engine.figures;
@@ -372,13 +430,13 @@ async function main(): Promise<void> {
     writesPerSaga: e.writesPerSaga,
     floorSagasPerSec: floor ? floor.figures.sagasPerSec : null,
     ratioToFloor: floor ? round(e.sagasPerSec / floor.figures.sagasPerSec, 2) : null,
-    hotSku: engine.hotSku,
+    hotSku: run.hotSku,
     writesByFunction: engine.costs.writesByFunction,
     transactionsPerSaga: engine.costs.transactionsPerSaga,
     txAttemptsPerSaga: engine.costs.txAttemptsPerSaga,
     engine: e,
     floor: floor?.figures ?? null,
-    cpuProfile: engine.cpuProfile,
+    cpuProfile: run.cpuProfile,
     files: { json: `bench/results/${stamp}.json`, svg: `bench/results/${stamp}.svg` },
   };
   const svg = histogramSvg(

@@ -54,7 +54,14 @@ export class Tap {
     }
   }
 
-  async stop(): Promise<void> {
+  private stopped: Promise<void> | undefined;
+
+  /** Closes and deletes the tap subscriptions (idempotent); the counts stay readable. */
+  stop(): Promise<void> {
+    return (this.stopped ??= this.close());
+  }
+
+  private async close(): Promise<void> {
     await Promise.all(
       this.subs.map(async (s) => {
         await s.close();
