@@ -54,7 +54,8 @@ test('timed-out payments keep no money, whichever of refund and late charge wins
             .doc(inboxKey('payment', commandId(o.orderId, 'payment', 'forward', 1)))
             .get()
             .then((d) => d.exists);
-    const until = Date.now() + 90_000;
+    // Capped: the emulator sometimes never redelivers a nacked message of an unordered subscription (README).
+    const until = Date.now() + 40_000;
     while (!(await Promise.all(orders.map(charged))).every(Boolean) && Date.now() < until) {
       await new Promise((r) => setTimeout(r, 500));
     }
