@@ -6,6 +6,12 @@ import { recordDeadLetter } from './service';
 
 /** Subscribed to every `*-dlq` topic: records each message durably, then acks. */
 export const deadLetters: HttpFunction = async (req, res) => {
+  if (req.method !== 'POST') {
+    res
+      .status(405)
+      .json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'push endpoints accept POST', details: [] } });
+    return;
+  }
   const ctx = context();
   let push;
   try {

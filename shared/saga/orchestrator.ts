@@ -71,10 +71,7 @@ export class Orchestrator {
       if (!binding) throw new PermanentError(`unknown saga type ${doc.type}`, 'UNKNOWN_SAGA_TYPE');
       const now = this.deps.now();
       const decision = decide(doc, event, now, this.deps.engine);
-      if (!decision.changed) {
-        log.info('event ignored', { event, why: decision.ignored });
-        return { outgoing: [], result: { ignored: decision.ignored ?? 'unchanged' } };
-      }
+      if (!decision.changed) return { outgoing: [], result: { ignored: decision.ignored ?? 'unchanged' } };
       const data = binding.dataSchema.parse(doc.data);
       this.deps.sagas.update(tx, {
         ...decision.state,
@@ -82,15 +79,17 @@ export class Orchestrator {
         createdAt: doc.createdAt,
         updatedAt: now,
       });
-      log.info('saga advanced', {
-        event,
-        status: decision.state.status,
-        currentStep: decision.state.currentStep,
-      });
-      return { outgoing: decision.commands.map((c) => commandMessage(binding, sagaId, data, c)) };
+      return {
+        outgoing: decision.commands.map((c) => commandMessage(binding, sagaId, data, c)),
+        result: { status: decision.state.status, currentStep: decision.state.currentStep },
+      };
     });
-    const duplicate = 'duplicate' in result && result.duplicate;
-    if (duplicate) log.info('duplicate event', { event });
-    return { duplicate };
+    // Logged after the commit: the transaction callback may run more than once.
+    if ('incomplete' in result) return { duplicate: false };
+    if (result.duplicate) log.info('duplicate event', { event });
+    else if (result.record.result && 'ignored' in result.record.result) {
+      log.info('event ignored', { event, why: result.record.result.ignored });
+    } else log.info('saga advanced', { event, ...result.record.result });
+    return { duplicate: result.duplicate };
   }
 }
