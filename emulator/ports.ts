@@ -2,18 +2,26 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 
-/** A port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not allocate a free port'))));
-    });
-  });
+/**
+ * Where our listening ports are picked: below the kernel's ephemeral range (Linux: 32768-60999), which outgoing
+ * connections draw from. A port the OS hands out for `listen(0)` lies inside that range and can be taken by one of
+ * the many outgoing connections (gRPC to the emulators, HTTP) before the process that should bind it starts — that
+ * race was seen in CI (a function process failing with EADDRINUSE).
+ */
+const PICK_FROM = 10_000;
+const PICK_TO = 32_000;
+
+function randomPort(count = 1): number {
+  return PICK_FROM + Math.floor(Math.random() * (PICK_TO - PICK_FROM - count));
+}
+
+/** A port that was free a moment ago, outside the ephemeral range. */
+export async function freePort(attempts = 200): Promise<number> {
+  for (let i = 0; i < attempts; i += 1) {
+    const port = randomPort();
+    if (await isPortFree(port)) return port;
+  }
+  throw new Error('could not allocate a free port');
 }
 
 /** True when we can bind `port` on all interfaces (as the functions framework does). */
@@ -29,7 +37,7 @@ export function isPortFree(port: number): Promise<boolean> {
 /** `count` consecutive ports that are all free (e.g. SAGA_FUNCTIONS_BASE_PORT for a test stack). */
 export async function freePortRange(count: number, attempts = 50): Promise<number> {
   for (let i = 0; i < attempts; i += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = randomPort(count);
     const ports = Array.from({ length: count }, (_, j) => base + j);
     if ((await Promise.all(ports.map(isPortFree))).every(Boolean)) return base;
   }
