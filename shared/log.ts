@@ -77,5 +77,3 @@ function errorReplacer(_key: string, value: unknown): unknown {
   }
   return value;
 }
-
-export const rootLogger = createLogger();

@@ -11,8 +11,3 @@ export function firestore(): Firestore {
   }
   return db;
 }
-
-/** For tests that switch projects within one process. */
-export function newFirestore(projectId: string): Firestore {
-  return new Firestore({ projectId, ignoreUndefinedProperties: true });
-}

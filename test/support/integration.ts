@@ -10,6 +10,7 @@ import { parseConfig } from '../../shared/config';
 import { PubSubPublisher } from '../../shared/pubsub/publisher';
 import { COLLECTIONS, docId } from '../../shared/store/collections';
 import { ALL_TOPICS } from '../../shared/topology';
+import { uniqueProjectId } from './env';
 import { buildContext, type Context, type ContextOverrides } from '../../functions/context';
 
 export interface IntegrationEnv {
@@ -34,16 +35,12 @@ export interface Tap {
   received(): Record<string, unknown>[];
 }
 
-export function uniqueProject(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`.toLowerCase();
-}
-
 export async function integrationEnv(
   prefix: string,
   env: Record<string, string> = {},
   overrides: ContextOverrides = {},
 ): Promise<IntegrationEnv> {
-  const projectId = uniqueProject(prefix);
+  const projectId = uniqueProjectId(prefix);
   const cfg = parseConfig({
     ...process.env,
     GOOGLE_CLOUD_PROJECT: projectId,
