@@ -9,6 +9,7 @@
  * Answers from the function itself — including 5xx, which Pub/Sub retries — pass through unchanged.
  */
 import * as http from 'node:http';
+import { errorBody } from '../shared/http/error-body';
 
 export interface FrontDoor {
   close(): Promise<void>;
@@ -64,11 +65,7 @@ export function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
             return;
           }
           res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              error: { code: 'UNAVAILABLE', message: `${opts.name} did not come back`, details: [] },
-            }),
-          );
+          res.end(JSON.stringify(errorBody('UNAVAILABLE', `${opts.name} did not come back`)));
         });
         upstream.end(body);
       };

@@ -5,6 +5,7 @@
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../../shared/errors';
+import { errorBody } from '../../shared/http/error-body';
 import { emptyMetrics, measure, metricsFields } from '../../shared/metrics';
 import { context } from '../context';
 import { OrderService } from './service';
@@ -126,6 +127,6 @@ export const api: HttpFunction = async (req, res) => {
       return;
     }
     context().log.error('api request failed', { error: err, path, method: req.method });
-    res.status(503).json({ error: { code: 'UNAVAILABLE', message: errorMessage(err), details: [] } });
+    res.status(503).json(errorBody('UNAVAILABLE', errorMessage(err)));
   }
 };

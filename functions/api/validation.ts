@@ -1,5 +1,6 @@
 /** Request validation for the api (zod), and the contract's error body. */
 import { z } from 'zod';
+import { errorBody, type ErrorBody, type ErrorDetail } from '../../shared/http/error-body';
 import { idSchema } from '../../shared/messages';
 import { orderItemSchema } from '../../shared/saga/order-placement';
 
@@ -34,11 +35,6 @@ export const idempotencyKeySchema = z
   .string()
   .regex(/^[\x20-\x7E]{1,200}$/, 'must be 1-200 printable ASCII characters');
 
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -49,8 +45,8 @@ export class ApiError extends Error {
     super(message);
   }
 
-  body(): { error: { code: string; message: string; details: ErrorDetail[] } } {
-    return { error: { code: this.code, message: this.message, details: this.details } };
+  body(): ErrorBody {
+    return errorBody(this.code, this.message, this.details);
   }
 }
 

@@ -1,17 +1,13 @@
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { errorMessage } from '../../shared/errors';
+import { errorBody, refuseNonPost } from '../../shared/http/error-body';
 import { parsePushEnvelope } from '../../shared/push';
 import { context } from '../context';
 import { recordDeadLetter } from './service';
 
 /** Subscribed to every `*-dlq` topic: records each message durably, then acks. */
 export const deadLetters: HttpFunction = async (req, res) => {
-  if (req.method !== 'POST') {
-    res
-      .status(405)
-      .json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'push endpoints accept POST', details: [] } });
-    return;
-  }
+  if (refuseNonPost(req, res)) return;
   const ctx = context();
   let push;
   try {
@@ -20,7 +16,7 @@ export const deadLetters: HttpFunction = async (req, res) => {
     ctx.log.error('dead-letters received a request that is not a push envelope', {
       error: errorMessage(err),
     });
-    res.status(400).json({ error: { code: 'INVALID_ARGUMENT', message: errorMessage(err), details: [] } });
+    res.status(400).json(errorBody('INVALID_ARGUMENT', errorMessage(err)));
     return;
   }
   try {

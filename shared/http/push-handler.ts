@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { HttpFunction } from '@google-cloud/functions-framework';
 import { errorMessage, isRetryable, PermanentError } from '../errors';
 import type { Logger } from '../log';
+import { errorBody, refuseNonPost } from './error-body';
 import { emptyMetrics, measure, metricsFields } from '../metrics';
 import { parsePushEnvelope, type PushMessage } from '../push';
 import type { DeadLetterStore } from '../store/dead-letters';
@@ -23,12 +24,7 @@ export function pushHandler(
 ): HttpFunction {
   return async (req, res) => {
     const { deadLetters, log } = deps();
-    if (req.method !== 'POST') {
-      res
-        .status(405)
-        .json({ error: { code: 'METHOD_NOT_ALLOWED', message: 'push endpoints accept POST', details: [] } });
-      return;
-    }
+    if (refuseNonPost(req, res)) return;
     let push: PushMessage | null = null;
     const startedAt = Date.now();
     const t0 = performance.now();
@@ -69,7 +65,7 @@ export function pushHandler(
         return;
       }
       msgLog.warn('transient failure; Pub/Sub will redeliver', { error: err });
-      res.status(500).json({ error: { code: 'RETRY', message: errorMessage(err), details: [] } });
+      res.status(500).json(errorBody('RETRY', errorMessage(err)));
     } finally {
       // One line per delivery: what it cost (writes, transactions) and where its time went (see shared/metrics.ts).
       const published = push?.publishTime ? Date.parse(push.publishTime) : NaN;
