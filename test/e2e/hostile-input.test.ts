@@ -8,10 +8,10 @@
  */
 import { Firestore } from '@google-cloud/firestore';
 import * as net from 'node:net';
-import { startStack, type Stack } from '../../emulator/stack';
+import type { Stack } from '../../emulator/stack';
 import { COLLECTIONS } from '../../shared/store/collections';
-import { ApiClient, writeSeedFile } from '../support/api-client';
-import { stackTestEnv } from '../support/env';
+import type { ApiClient } from '../support/api-client';
+import { startTestStack } from '../support/test-stack';
 
 let stack: Stack;
 let api: ApiClient;
@@ -26,7 +26,7 @@ const STOCK = 50;
 const deliberateOrders: string[] = [];
 
 beforeAll(async () => {
-  const seed = writeSeedFile({
+  const seed = {
     customers: [
       { customerId: CUSTOMER, creditLimitCents: CREDIT_LIMIT },
       { customerId: '__x__', creditLimitCents: CREDIT_LIMIT },
@@ -35,16 +35,11 @@ beforeAll(async () => {
       { sku: SKU, available: STOCK },
       { sku: '__y__', available: 5 },
     ],
-  });
-  stack = await startStack({
-    env: await stackTestEnv('e2e-hostile', {
-      SAGA_SEED_FILE: seed,
-      SAGA_STEP_TIMEOUT_MS: '15000',
-      SAGA_SWEEP_INTERVAL_MS: '500',
-      SAGA_LOG_LEVEL: 'ERROR',
-    }),
-  });
-  api = new ApiClient(stack.apiUrl);
+  };
+  ({ stack, api } = await startTestStack('e2e-hostile', seed, {
+    SAGA_STEP_TIMEOUT_MS: '15000',
+    SAGA_SWEEP_INTERVAL_MS: '500',
+  }));
   port = Number(new URL(stack.apiUrl).port);
   firestore = new Firestore({ projectId: stack.config.projectId });
 }, 120_000);

@@ -3,41 +3,38 @@
  * push subscriptions with dead-letter and retry policies, the sweeper ticking): every outcome of contract §5,
  * with balances, stock and payment status asserted.
  */
-import { startStack, type Stack } from '../../emulator/stack';
-import { ApiClient, writeSeedFile } from '../support/api-client';
-import { stackTestEnv } from '../support/env';
+import type { Stack } from '../../emulator/stack';
+import type { ApiClient } from '../support/api-client';
+import type { Seed } from '../support/invariants';
+import { startTestStack } from '../support/test-stack';
 
 let stack: Stack;
 let api: ApiClient;
 
+const seed: Seed = {
+  customers: [
+    { customerId: 'c-ok', creditLimitCents: 100_000 },
+    { customerId: 'c-poor', creditLimitCents: 1_000 },
+    { customerId: 'c-sku', creditLimitCents: 100_000 },
+    { customerId: 'c-stock', creditLimitCents: 100_000 },
+    { customerId: 'c-decl', creditLimitCents: 100_000 },
+    { customerId: 'c-flaky', creditLimitCents: 100_000 },
+    { customerId: 'c-idem', creditLimitCents: 100_000 },
+  ],
+  products: [
+    { sku: 'sku-ok', available: 10 },
+    { sku: 'sku-few', available: 1 },
+    { sku: 'sku-decl', available: 5 },
+    { sku: 'sku-flaky', available: 5 },
+    { sku: 'sku-idem', available: 5 },
+  ],
+};
+
 beforeAll(async () => {
-  const seed = writeSeedFile({
-    customers: [
-      { customerId: 'c-ok', creditLimitCents: 100_000 },
-      { customerId: 'c-poor', creditLimitCents: 1_000 },
-      { customerId: 'c-sku', creditLimitCents: 100_000 },
-      { customerId: 'c-stock', creditLimitCents: 100_000 },
-      { customerId: 'c-decl', creditLimitCents: 100_000 },
-      { customerId: 'c-flaky', creditLimitCents: 100_000 },
-      { customerId: 'c-idem', creditLimitCents: 100_000 },
-    ],
-    products: [
-      { sku: 'sku-ok', available: 10 },
-      { sku: 'sku-few', available: 1 },
-      { sku: 'sku-decl', available: 5 },
-      { sku: 'sku-flaky', available: 5 },
-      { sku: 'sku-idem', available: 5 },
-    ],
-  });
-  stack = await startStack({
-    env: await stackTestEnv('e2e-orders', {
-      SAGA_SEED_FILE: seed,
-      SAGA_STEP_TIMEOUT_MS: '15000',
-      SAGA_SWEEP_INTERVAL_MS: '500',
-      SAGA_LOG_LEVEL: 'WARNING',
-    }),
-  });
-  api = new ApiClient(stack.apiUrl);
+  ({ stack, api } = await startTestStack('e2e-orders', seed, {
+    SAGA_STEP_TIMEOUT_MS: '15000',
+    SAGA_SWEEP_INTERVAL_MS: '500',
+  }));
 }, 120_000);
 
 afterAll(async () => stack?.stop());
