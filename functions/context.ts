@@ -1,36 +1,30 @@
 /**
- * The composition root: every function's dependencies are built here once per process, from the parsed config.
- * Handlers receive them through `context()`; tests build their own with `buildContext`.
+ * The composition root: every function's dependencies are built here once per process, from the parsed config and
+ * this deployment's registry. Handlers receive them through `context()`; tests build their own with `buildContext`.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { config, type Config } from '../shared/config';
-import type { ConsumerDeps } from '../shared/consumer';
-import { createFaults } from '../shared/faults';
-import { createLogger, setLogLevel, type Logger } from '../shared/log';
-import { pubsubPublisher, type Publisher } from '../shared/pubsub/publisher';
-import { Orchestrator } from '../shared/saga/orchestrator';
-import { DeadLetterStore } from '../shared/store/dead-letters';
-import { firestore } from '../shared/store/firestore';
-import { MessageStore } from '../shared/store/inbox';
-import { SagaRepository } from '../shared/store/sagas';
+import { config, ConfigError, type Config } from '../shared/runtime/config';
+import { buildRuntimeContext, type RuntimeContext, type RuntimeOverrides } from '../shared/runtime/context';
+import { pubsubPublisher, type Publisher } from '../shared/runtime/pubsub/publisher';
+import { firestore } from '../shared/runtime/store/firestore';
+import { installTracing } from '../shared/runtime/telemetry/tracing-sdk';
+import { installMetrics } from '../shared/runtime/telemetry/metrics-sdk';
+import { functionTarget } from './body-parser-patch';
+import { registry } from '../shared/registry';
+import type { Registry } from '../shared/runtime/registry';
+import { deriveTopology } from '../shared/runtime/topology';
+import { topology } from '../shared/topology';
 import { SimulatedGateway, type PaymentGateway } from './payment/gateway';
 
-export interface Context extends ConsumerDeps {
-  config: Config;
-  db: Firestore;
-  sagas: SagaRepository;
-  orchestrator: Orchestrator;
-  deadLetters: DeadLetterStore;
+export interface Context extends RuntimeContext {
   gateway: PaymentGateway;
-  log: Logger;
-  now: () => number;
 }
 
-export interface ContextOverrides {
+export interface ContextOverrides extends RuntimeOverrides {
   publisher?: Publisher;
   gateway?: PaymentGateway;
-  faultsMode?: 'kill' | 'throw';
-  now?: () => number;
+  /** Another deployment's sagas and participants (tests); the topology is derived from it. */
+  registry?: Registry;
 }
 
 export function buildContext(
@@ -39,38 +33,38 @@ export function buildContext(
   publisher: Publisher,
   overrides: ContextOverrides = {},
 ): Context {
-  const now = overrides.now ?? Date.now;
-  setLogLevel(cfg.logLevel);
-  const log = createLogger({ component: process.env.FUNCTION_TARGET ?? 'saga' });
-  const store = new MessageStore(db, now);
-  const faults = createFaults(cfg.faults, overrides.faultsMode ?? 'kill');
-  const sagas = new SagaRepository(db);
-  const base = { store, publisher, faults };
   return {
-    ...base,
-    config: cfg,
-    db,
-    sagas,
-    orchestrator: new Orchestrator({
-      ...base,
-      sagas,
-      engine: { stepTimeoutMs: cfg.stepTimeoutMs, compensationMaxAttempts: cfg.compensationMaxAttempts },
-      now,
-      log,
-    }),
-    deadLetters: new DeadLetterStore(db, now),
+    ...buildRuntimeContext(
+      cfg,
+      db,
+      overrides.publisher ?? publisher,
+      overrides.registry
+        ? { registry: overrides.registry, topology: deriveTopology(overrides.registry) }
+        : { registry, topology },
+      overrides,
+    ),
     gateway: overrides.gateway ?? new SimulatedGateway(db),
-    log,
-    now,
   };
 }
 
 let current: Context | undefined;
 
+/** This process's context; an invalid configuration (e.g. an unknown SAGA_START_VERSIONS entry) stops the process. */
 export function context(): Context {
   if (!current) {
-    const cfg = config();
-    current = buildContext(cfg, firestore(), pubsubPublisher(cfg.projectId));
+    try {
+      const cfg = config();
+      // Before any span: tracing as SAGA_TRACING says, the function's name as the spans' service.
+      installTracing(cfg, functionTarget() ?? process.env.K_SERVICE ?? 'saga');
+      current = buildContext(cfg, firestore(), pubsubPublisher(cfg.projectId));
+      installMetrics(cfg, functionTarget() ?? 'saga'); // SAGA_METRICS: off, local or cloud
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
   }
   return current;
 }

@@ -5,8 +5,12 @@
 import './body-parser-patch';
 
 export { api } from './api';
+export { cars } from './cars';
+export { console } from './console';
 export { credit } from './credit';
 export { deadLetters } from './dead-letters';
+export { flights } from './flights';
+export { hotels } from './hotels';
 export { inventory } from './inventory';
 export { orchestrator } from './orchestrator';
 export { payment } from './payment';

@@ -1,108 +1,49 @@
 /**
- * The ONE declaration of the messaging topology: topics, which function consumes which topic (through which
- * push subscription), which topics every function publishes to, and the dead-letter wiring.
- *
- * The local harness (emulator/provision.ts) provisions exactly this; terraform consumes it through the generated
- * terraform/topology.auto.tfvars.json (see emulator/gen-terraform-topology.ts), and a test fails when they drift.
+ * This deployment's messaging topology, derived from the registry (see runtime/topology.ts): the local harness
+ * (emulator/provision.ts) provisions exactly this, and terraform consumes it through the generated
+ * terraform/topology.auto.tfvars.json (emulator/gen-terraform-topology.ts); a test fails when they drift.
  */
+import { cars } from './participants/cars';
+import { credit } from './participants/credit';
+import { flights } from './participants/flights';
+import { hotels } from './participants/hotels';
+import { inventory } from './participants/inventory';
+import { payment } from './participants/payment';
+import { registry } from './registry';
+import { deriveTopology, dlqTopicOf, DLQ_SUFFIX, RUNTIME_TOPICS } from './runtime/topology';
+import type { FunctionSpec, SubscriptionSpec } from './runtime/topology';
 
+export { dlqTopicOf, DLQ_SUFFIX };
+export type { FunctionSpec, SubscriptionSpec };
+
+export const topology = deriveTopology(registry);
+
+/** Topic names by role (for tools and tests): the runtime's and each participant's command topic. */
 export const TOPICS = {
-  creditCommands: 'credit-commands',
-  inventoryCommands: 'inventory-commands',
-  paymentCommands: 'payment-commands',
-  sagaReplies: 'saga-replies',
-  sagaTicks: 'saga-ticks',
+  ...RUNTIME_TOPICS,
+  creditCommands: credit.commandTopic,
+  inventoryCommands: inventory.commandTopic,
+  paymentCommands: payment.commandTopic,
+  flightCommands: flights.commandTopic,
+  hotelCommands: hotels.commandTopic,
+  carCommands: cars.commandTopic,
 } as const;
 
-export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+export const SOURCE_TOPICS: readonly string[] = topology.sourceTopics;
+export const DLQ_TOPICS: readonly string[] = topology.dlqTopics;
+export const ALL_TOPICS: readonly string[] = topology.allTopics;
+export const FUNCTION_SPECS: readonly FunctionSpec[] = topology.functions;
+export const SUBSCRIPTIONS: readonly SubscriptionSpec[] = topology.subscriptions;
 
-/** Topics whose push subscriptions carry a dead-letter policy. */
-export const SOURCE_TOPICS: readonly TopicName[] = Object.values(TOPICS);
-
-export const DLQ_SUFFIX = '-dlq';
-export function dlqTopicOf(topic: TopicName): string {
-  return `${topic}${DLQ_SUFFIX}`;
-}
-export const DLQ_TOPICS: readonly string[] = SOURCE_TOPICS.map(dlqTopicOf);
-
-/** Names of the deployable functions: folder name under functions/ and the exported target name. */
-export const FUNCTIONS = {
-  api: { folder: 'api', target: 'api' },
-  orchestrator: { folder: 'orchestrator', target: 'orchestrator' },
-  credit: { folder: 'credit', target: 'credit' },
-  inventory: { folder: 'inventory', target: 'inventory' },
-  payment: { folder: 'payment', target: 'payment' },
-  sweeper: { folder: 'sweeper', target: 'sweeper' },
-  deadLetters: { folder: 'dead-letters', target: 'deadLetters' },
-} as const;
-
-export type FunctionKey = keyof typeof FUNCTIONS;
+export type FunctionKey = string;
+export const FUNCTION_KEYS: readonly FunctionKey[] = topology.functions.map((f) => f.key);
 
 /** Function name as deployed (Cloud Functions names: lowercase letters, digits, hyphens). */
 export function deployedName(fn: FunctionKey): string {
-  return FUNCTIONS[fn].folder;
+  return topology.functions.find((f) => f.key === fn)?.folder ?? fn;
 }
 
-export interface FunctionSpec {
-  key: FunctionKey;
-  /** `http` = called by users; `push` = only called by Pub/Sub push subscriptions. */
-  trigger: 'http' | 'push';
-  /** Topics this function publishes to (its runtime service account may publish exactly there). */
-  publishes: readonly string[];
+/** The function consuming a source topic through its push subscription (for a command topic: the participant). */
+export function consumerOf(topic: string): FunctionKey | undefined {
+  return topology.subscriptions.find((s) => s.topic === topic && s.deadLetterTopic !== null)?.consumer;
 }
-
-const COMMAND_TOPICS = [TOPICS.creditCommands, TOPICS.inventoryCommands, TOPICS.paymentCommands] as const;
-
-export const FUNCTION_SPECS: readonly FunctionSpec[] = [
-  // The api starts sagas: it publishes the first command of a saga.
-  { key: 'api', trigger: 'http', publishes: [...COMMAND_TOPICS] },
-  { key: 'orchestrator', trigger: 'push', publishes: [...COMMAND_TOPICS] },
-  { key: 'credit', trigger: 'push', publishes: [TOPICS.sagaReplies] },
-  { key: 'inventory', trigger: 'push', publishes: [TOPICS.sagaReplies] },
-  { key: 'payment', trigger: 'push', publishes: [TOPICS.sagaReplies] },
-  // The sweeper republishes unsent outbox records (any saga topic) and drives timeouts through the orchestrator logic.
-  { key: 'sweeper', trigger: 'push', publishes: [...COMMAND_TOPICS, TOPICS.sagaReplies] },
-  { key: 'deadLetters', trigger: 'push', publishes: [] },
-];
-
-export interface SubscriptionSpec {
-  name: string;
-  topic: string;
-  consumer: FunctionKey;
-  /** Dead-letter topic, or null for the subscriptions on the dead-letter topics themselves. */
-  deadLetterTopic: string | null;
-  /** True when the consumer relies on ordering keys (per-entity serialization). */
-  ordered: boolean;
-}
-
-function sub(topic: TopicName, consumer: FunctionKey, ordered: boolean): SubscriptionSpec {
-  return {
-    name: `${topic}--${deployedName(consumer)}`,
-    topic,
-    consumer,
-    deadLetterTopic: dlqTopicOf(topic),
-    ordered,
-  };
-}
-
-export const SUBSCRIPTIONS: readonly SubscriptionSpec[] = [
-  // Ordered by customer id / first sku: commands touching one hot document are delivered one at a time.
-  sub(TOPICS.creditCommands, 'credit', true),
-  sub(TOPICS.inventoryCommands, 'inventory', true),
-  sub(TOPICS.paymentCommands, 'payment', false),
-  // Ordered by saga id: replies of one saga are applied in publish order.
-  sub(TOPICS.sagaReplies, 'orchestrator', true),
-  sub(TOPICS.sagaTicks, 'sweeper', false),
-  ...SOURCE_TOPICS.map((t): SubscriptionSpec => ({
-    name: `${dlqTopicOf(t)}--${deployedName('deadLetters')}`,
-    topic: dlqTopicOf(t),
-    consumer: 'deadLetters',
-    deadLetterTopic: null,
-    ordered: false,
-  })),
-];
-
-/** All topics that must exist: sources and their dead-letter topics. */
-export const ALL_TOPICS: readonly string[] = [...SOURCE_TOPICS, ...DLQ_TOPICS];
-
-export const FUNCTION_KEYS = Object.keys(FUNCTIONS) as FunctionKey[];

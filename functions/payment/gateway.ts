@@ -11,9 +11,9 @@
  *   anything else       charge succeeds
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { TransientError } from '../../shared/errors';
-import { runTransaction } from '../../shared/metrics';
-import { COLLECTIONS } from '../../shared/store/collections';
+import { TransientError } from '../../shared/runtime/errors';
+import { runTransaction } from '../../shared/runtime/metrics';
+import { COLLECTIONS } from '../../shared/runtime/store/collections';
 
 export type ChargeResult =
   { status: 'CHARGED' } | { status: 'DECLINED'; reason: string } | { status: 'VOIDED' };
