@@ -8,10 +8,12 @@ locals {
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "cloudscheduler.googleapis.com",
+    "cloudtrace.googleapis.com", # spans of every function (SAGA_TRACING=cloud)
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com", # OIDC tokens for push subscriptions
     "logging.googleapis.com",
+    "monitoring.googleapis.com", # the functions' OpenTelemetry metrics
     "pubsub.googleapis.com",
     "run.googleapis.com", # 2nd gen functions run on Cloud Run
     "serviceusage.googleapis.com",
@@ -27,10 +29,11 @@ resource "google_project_service" "enabled" {
   disable_on_destroy = false
 }
 
+# No depends_on on the API enablement: it only needs cloudresourcemanager, enabled before terraform runs (README.md).
+# With one, any pending change to google_project_service.enabled (adding an API) would defer this read to apply
+# time, make `number` unknown at plan and so replace every IAM member built on the Pub/Sub service agent below.
 data "google_project" "this" {
   project_id = var.project_id
-
-  depends_on = [google_project_service.enabled]
 }
 
 locals {

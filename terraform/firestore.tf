@@ -1,5 +1,5 @@
 # Firestore (native mode), the composite indexes the code's queries need and the TTL policies, all generated from
-# shared/store/collections.ts (INDEXES, TTL_FIELDS).
+# shared/runtime/store/collections.ts (INDEXES, TTL_FIELDS).
 
 resource "google_firestore_database" "db" {
   project     = var.project_id

@@ -1,9 +1,12 @@
 # Identities, least privilege:
-# - one runtime service account per function: Firestore (roles/datastore.user) and roles/pubsub.publisher only on
-#   the topics that function publishes to (pubsub.tf);
+# - one runtime service account per function: Firestore (roles/datastore.user), writing its metrics to Cloud
+#   Monitoring (roles/monitoring.metricWriter: write only, no read), writing spans to Cloud Trace
+#   (roles/cloudtrace.agent: SAGA_TRACING=cloud, the default there) and roles/pubsub.publisher only on the topics
+#   that function publishes to (pubsub.tf); the console's publishes to every source topic (redrive);
 # - one push service account whose OIDC token Pub/Sub attaches to push requests: roles/run.invoker only on the
 #   consumer functions (functions.tf);
-# - one build service account for Cloud Build (new projects no longer grant the default build account enough);
+# - one build service account for Cloud Build (new projects no longer grant the default build account enough), with
+#   the roles Google documents for a functions build account instead of roles/cloudbuild.builds.builder (below);
 # - the Pub/Sub service agent: publisher on each dead-letter topic, subscriber on each source subscription
 #   (pubsub.tf), token creator on the push account (below).
 
@@ -22,6 +25,25 @@ resource "google_project_iam_member" "runtime_firestore" {
 
   project = var.project_id
   role    = "roles/datastore.user"
+  member  = google_service_account.runtime[each.key].member
+}
+
+# The OpenTelemetry metrics (shared/runtime/telemetry): a project-level role — Cloud Monitoring has no narrower
+# scope for writing time series.
+resource "google_project_iam_member" "runtime_metric_writer" {
+  for_each = var.functions
+
+  project = var.project_id
+  role    = "roles/monitoring.metricWriter"
+  member  = google_service_account.runtime[each.key].member
+}
+
+# Spans of every function go to Cloud Trace (shared/runtime/telemetry/tracing-sdk.ts): write access to traces only.
+resource "google_project_iam_member" "runtime_trace" {
+  for_each = var.functions
+
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
   member  = google_service_account.runtime[each.key].member
 }
 
@@ -47,9 +69,16 @@ resource "google_service_account" "build" {
   depends_on = [google_project_service.enabled]
 }
 
+# What a Cloud Run functions (2nd gen) build needs, and nothing else (README.md, "Identities"): write its logs,
+# push the function image to Artifact Registry (the gcf-artifacts repository Cloud Functions creates on the first
+# deploy) and read the source archive. Cloud Functions copies the archive from the source bucket into its own
+# gcf-v2-sources-<project number>-<region> bucket, which the build reads and which does not exist before the first
+# deploy: hence object read on the project, not a binding on one bucket.
 resource "google_project_iam_member" "build" {
   for_each = toset([
-    "roles/cloudbuild.builds.builder", # read the source, write the image to Artifact Registry, write build logs
+    "roles/logging.logWriter",       # build logs
+    "roles/artifactregistry.writer", # the function images
+    "roles/storage.objectViewer",    # the source archive (read only)
   ])
 
   project = var.project_id

@@ -3,6 +3,11 @@ output "api_url" {
   value       = google_cloudfunctions2_function.fn[var.api_function].service_config[0].uri
 }
 
+output "console_url" {
+  description = "URL of the operator console (the console function). Open it through `gcloud run services proxy`: see README.md."
+  value       = google_cloudfunctions2_function.fn[var.console_function].service_config[0].uri
+}
+
 output "function_urls" {
   description = "URL of every function, by name (consumers accept only the push account's OIDC token)."
   value       = { for name, f in google_cloudfunctions2_function.fn : name => f.service_config[0].uri }

@@ -8,6 +8,13 @@ resource "google_pubsub_topic" "topic" {
   depends_on = [google_project_service.enabled]
 }
 
+locals {
+  # Seconds a message spends in retry backoff before Pub/Sub dead-letters it, when every delivery fails at once (a
+  # 429: no free instance). Pub/Sub's backoff is exponential from the minimum to the maximum (best effort, not an
+  # exact schedule); this assumes it doubles. README.md, "Capacity and delivery settings", has the arithmetic.
+  retry_budget_seconds = sum([for i in range(var.max_delivery_attempts - 1) : min(var.retry_min_backoff_seconds * pow(2, i), var.retry_max_backoff_seconds)])
+}
+
 # Push subscriptions on the source topics: OIDC-authenticated push to the consuming function, retries with backoff,
 # and after max_delivery_attempts the message goes to <topic>-dlq.
 resource "google_pubsub_subscription" "push" {
@@ -17,7 +24,7 @@ resource "google_pubsub_subscription" "push" {
   topic = google_pubsub_topic.topic[each.value.topic].id
 
   # Pub/Sub waits this long for the push response: never less than the function may take.
-  ack_deadline_seconds       = var.function_timeout_seconds
+  ack_deadline_seconds       = local.function_settings[each.value.consumer].timeout_seconds
   message_retention_duration = "604800s"
   enable_message_ordering    = each.value.ordered
 
@@ -49,6 +56,18 @@ resource "google_pubsub_subscription" "push" {
       condition     = var.retry_min_backoff_seconds <= var.retry_max_backoff_seconds
       error_message = "retry_min_backoff_seconds must not exceed retry_max_backoff_seconds."
     }
+
+    # A command dead-lettered while its participant is merely busy would time its step out at once: the retries
+    # must last at least as long as a command may wait to be taken.
+    precondition {
+      condition     = local.retry_budget_seconds * 1000 >= var.schedule_to_start_ms
+      error_message = "max_delivery_attempts and the retry backoff give a message less than schedule_to_start_ms before it is dead-lettered: raise max_delivery_attempts or the backoff (README.md, \"Capacity and delivery settings\")."
+    }
+
+    precondition {
+      condition     = each.value.topic != var.sweep.topic || var.sweep_budget_ms < local.function_settings[each.value.consumer].timeout_seconds * 1000
+      error_message = "sweep_budget_ms must be below the sweeper subscription's ack deadline (the sweeper's timeout_seconds), or Pub/Sub redelivers the tick while the sweep still runs."
+    }
   }
 
   depends_on = [
@@ -66,7 +85,7 @@ resource "google_pubsub_subscription" "dead_letter_push" {
   name  = each.key
   topic = google_pubsub_topic.topic[each.value.topic].id
 
-  ack_deadline_seconds       = var.function_timeout_seconds
+  ack_deadline_seconds       = local.function_settings[each.value.consumer].timeout_seconds
   message_retention_duration = "604800s"
   enable_message_ordering    = each.value.ordered
 

@@ -1,4 +1,4 @@
-# The topology, generated from shared/topology.ts and shared/store/collections.ts into topology.auto.tfvars.json
+# The topology, generated from shared/topology.ts and shared/runtime/store/collections.ts into topology.auto.tfvars.json
 # by `npm run gen:terraform` (emulator/gen-terraform-topology.ts). Do not set these variables by hand:
 # test/unit/terraform.test.ts fails when the committed file is not what the generator produces from the code.
 
@@ -46,6 +46,11 @@ variable "api_function" {
   type        = string
 }
 
+variable "console_function" {
+  description = "Generated. Deployed name of the operator console function."
+  type        = string
+}
+
 variable "sweep" {
   description = "Generated. Topic and message Cloud Scheduler publishes to drive the sweeper."
   type = object({
@@ -55,7 +60,7 @@ variable "sweep" {
 }
 
 variable "indexes" {
-  description = "Generated. Composite Firestore indexes the code's queries need (shared/store/collections.ts INDEXES)."
+  description = "Generated. Composite Firestore indexes the code's queries need (shared/runtime/store/collections.ts INDEXES)."
   type = map(object({
     collection = string
     fields = list(object({
@@ -66,7 +71,7 @@ variable "indexes" {
 }
 
 variable "ttl_fields" {
-  description = "Generated. Firestore fields holding an expiry timestamp; each gets a TTL policy (shared/store/collections.ts TTL_FIELDS)."
+  description = "Generated. Firestore fields holding an expiry timestamp; each gets a TTL policy (shared/runtime/store/collections.ts TTL_FIELDS)."
   type = map(object({
     collection = string
     field      = string
