@@ -1,8 +1,8 @@
 /**
  * The local function processes: one functions-framework process per function, on its own port, supervised.
  */
-import type { Config } from '../shared/config';
-import { FUNCTION_KEYS, FUNCTIONS, type FunctionKey } from '../shared/topology';
+import type { Config } from '../shared/runtime/config';
+import { FUNCTION_KEYS, type FunctionKey } from '../shared/topology';
 import type { EmulatorsHandle } from './emulators';
 import { httpGet, isPortFree } from './ports';
 import { logTail } from './process-group';
@@ -17,7 +17,7 @@ export class StackError extends Error {
 }
 
 export function mapKeys<T>(f: (k: FunctionKey) => T): Record<FunctionKey, T> {
-  return Object.fromEntries(FUNCTION_KEYS.map((k) => [k, f(k)])) as Record<FunctionKey, T>;
+  return Object.fromEntries(FUNCTION_KEYS.map((k) => [k, f(k)]));
 }
 
 /** api on SAGA_API_PORT; the others on SAGA_FUNCTIONS_BASE_PORT + their index in FUNCTION_KEYS without api. */
@@ -38,7 +38,7 @@ export async function assertPortsFree(ports: Record<FunctionKey, number>): Promi
     );
   }
   for (const k of FUNCTION_KEYS) {
-    if (await isPortFree(ports[k])) continue;
+    if (await isPortFree(ports[k]!)) continue;
     const variable = k === 'api' ? 'SAGA_API_PORT' : 'SAGA_FUNCTIONS_BASE_PORT';
     throw new StackError(`port in use: port ${ports[k]} of function ${k} (from ${variable}) is taken`);
   }
@@ -61,6 +61,7 @@ function childEnv(base: NodeJS.ProcessEnv, cfg: Config, emus: EmulatorsHandle): 
     FIRESTORE_EMULATOR_HOST: emus.firestoreHost,
     SAGA_API_PORT: String(cfg.apiPort),
     SAGA_FUNCTIONS_BASE_PORT: String(cfg.functionsBasePort),
+    SAGA_METRICS_DIR: cfg.metrics.dir,
     METADATA_SERVER_DETECTION: base.METADATA_SERVER_DETECTION ?? 'none',
   };
 }
@@ -88,12 +89,13 @@ export function startFunctions(
       command: process.execPath,
       args: [
         main,
-        `--target=${FUNCTIONS[k].target}`,
+        `--target=${k}`,
         `--source=${l.source}`,
         `--port=${l.internalPorts[k]}`,
         '--signature-type=http',
       ],
-      env,
+      // As Cloud Functions sets it: names the process in its log lines and spans.
+      env: { ...env, FUNCTION_TARGET: k },
       cwd: l.root,
       logFile: l.logFile,
       forward: l.verbose,
@@ -106,7 +108,7 @@ export async function waitAllAnswering(
   deadline: number,
   logFile: string,
 ): Promise<void> {
-  const ready = await Promise.all(FUNCTION_KEYS.map((k) => waitAnswering(ports[k], deadline)));
+  const ready = await Promise.all(FUNCTION_KEYS.map((k) => waitAnswering(ports[k]!, deadline)));
   const missing = FUNCTION_KEYS.filter((_, i) => !ready[i]);
   if (missing.length > 0) {
     throw new StackError(

@@ -1,6 +1,6 @@
 /**
  * Generates terraform/topology.auto.tfvars.json from the ONE topology declaration (shared/topology.ts) and the
- * Firestore layout (shared/store/collections.ts), so terraform deploys exactly what the local harness provisions.
+ * Firestore layout (shared/runtime/store/collections.ts), so terraform deploys exactly what the local harness provisions.
  *
  *   npm run gen:terraform       # rewrites the file; commit it
  *
@@ -9,13 +9,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tickSchema } from '../shared/messages';
-import { INDEXES, TTL_FIELDS } from '../shared/store/collections';
+import { tickSchema } from '../shared/runtime/messages';
+import { INDEXES, TTL_FIELDS } from '../shared/runtime/store/collections';
 import {
   ALL_TOPICS,
   DLQ_TOPICS,
   FUNCTION_SPECS,
-  FUNCTIONS,
   SOURCE_TOPICS,
   SUBSCRIPTIONS,
   TOPICS,
@@ -67,6 +66,8 @@ export interface TerraformTopology {
   publisher_bindings: Record<string, TfPublisherBinding>;
   /** Deployed name of the HTTP API function (its URL is the API URL). */
   api_function: string;
+  /** Deployed name of the operator console function. */
+  console_function: string;
   /** What Cloud Scheduler publishes to drive the sweeper. */
   sweep: { topic: string; message: Record<string, string> };
   /** Composite indexes, keyed `<collection>/<field>:<order>,...`. */
@@ -120,7 +121,7 @@ export function terraformTopology(): TerraformTopology {
       deployedName(f.key),
       {
         name: deployedName(f.key),
-        entry_point: FUNCTIONS[f.key].target,
+        entry_point: f.key,
         trigger: f.trigger,
         publishes: unique(f.publishes, `topic published by ${f.key}`),
       },
@@ -164,6 +165,7 @@ export function terraformTopology(): TerraformTopology {
     functions,
     publisher_bindings: publisherBindings,
     api_function: deployedName('api'),
+    console_function: deployedName('console'),
     sweep: { topic: TOPICS.sagaTicks, message: { type: tick.type } },
     indexes,
     ttl_fields: ttlFields,

@@ -83,8 +83,8 @@ export function spawnGroup(opts: GroupProcessOptions): GroupProcess {
       log.write(`${tag}${line}\n`);
       if (opts.forward) process.stdout.write(`${tag}${line}\n`);
     });
-    stream?.on('data', (chunk: Buffer) => splitter.push(chunk));
-    stream?.on('end', () => splitter.flush());
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stream.on('end', () => splitter.flush());
     return splitter;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(

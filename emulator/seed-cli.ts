@@ -1,11 +1,11 @@
 /**
- * `npm run seed -- <file.json>`: upserts the file's customers and products into the Firestore named by the
+ * `npm run seed -- <file.json>`: upserts the file's customers, products, flights, hotels and car classes into the Firestore named by the
  * environment (GOOGLE_CLOUD_PROJECT, FIRESTORE_EMULATOR_HOST; real Firestore with ADC when the host is empty).
  */
 import * as path from 'node:path';
-import { configOrExit } from '../shared/config';
+import { configOrExit } from '../shared/runtime/config';
 import { firestoreClient } from './clients';
-import { loadSeedFile, seedData, SeedFileError, type SeedData } from './seed';
+import { describeSeed, loadSeedFile, seedData, SeedFileError, type SeedData } from './seed';
 
 async function main(): Promise<void> {
   const file = process.argv[2];
@@ -35,9 +35,10 @@ async function main(): Promise<void> {
       );
     }
     for (const p of data.products) process.stdout.write(`  product ${p.sku}: available=${p.available}\n`);
-    process.stdout.write(
-      `${summary.customers.length} customers, ${summary.products.length} products upserted\n`,
-    );
+    for (const f of data.flights) process.stdout.write(`  flight ${f.flightId}: seatsAvailable=${f.seats}\n`);
+    for (const h of data.hotels) process.stdout.write(`  hotel ${h.hotelId}: roomsAvailable=${h.rooms}\n`);
+    for (const c of data.cars) process.stdout.write(`  car class ${c.carClass}: available=${c.available}\n`);
+    process.stdout.write(`${describeSeed(summary)} upserted\n`);
   } finally {
     await firestore.terminate();
   }

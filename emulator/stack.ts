@@ -1,12 +1,16 @@
 /**
  * The whole local stack, programmatically (used by `npm start`, the end-to-end tests and the benchmark):
- * emulators (started or reused) → topology → seed data → one functions-framework process per function
- * (supervised, restarted on exit) → a tick timer standing in for Cloud Scheduler.
+ * emulators (started or reused) → front doors → topology → seed data → one functions-framework process per
+ * function (supervised, restarted on exit) → a tick timer standing in for Cloud Scheduler.
+ * Stopping parks the push subscriptions when the Pub/Sub emulator was reused (what is queued is delivered after the
+ * next start, emulator/provision.ts), stops the ticker, lets the functions finish the requests they hold
+ * (front-door.ts), then stops them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, type Config } from '../shared/config';
-import { FUNCTION_KEYS, type FunctionKey } from '../shared/topology';
+import { checkStartVersions, parseConfig, type Config } from '../shared/runtime/config';
+import { registry } from '../shared/registry';
+import { FUNCTION_KEYS, FUNCTION_SPECS, type FunctionKey } from '../shared/topology';
 import { firestoreClient, pubsubClient } from './clients';
 import { startEmulators, type EmulatorsHandle } from './emulators';
 import {
@@ -17,10 +21,10 @@ import {
   StackError,
   waitAllAnswering,
 } from './function-processes';
-import { startFrontDoor } from './front-door';
+import { frontDoorBodyLimit, startFrontDoor } from './front-door';
 import { freePort } from './ports';
 import { appendLog, killGroupNow, logDir } from './process-group';
-import { provisionTopology } from './provision';
+import { parkSubscriptions, provisionTopology, type ProvisionResult } from './provision';
 import { repoRoot } from './repo';
 import { loadSeedFile, seedData as seed, type SeedSummary } from './seed';
 import { startTicker, type Ticker } from './ticker';
@@ -42,8 +46,19 @@ export interface StackOptions {
   readyTimeoutMs?: number;
 }
 
+export interface StopOptions {
+  /**
+   * Park the push subscriptions first (emulator/provision.ts) when the Pub/Sub emulator was reused, so that what is
+   * in flight waits for the next start. Default true; false leaves them pushing at the closed endpoints through the
+   * outage, as before this existed (tests).
+   */
+  park?: boolean;
+}
+
 export interface Stack {
   apiUrl: string;
+  /** The operator console (contract §9), with a trailing slash. */
+  consoleUrl: string;
   config: Config;
   ports: Record<FunctionKey, number>;
   pubsubHost: string;
@@ -51,16 +66,23 @@ export interface Stack {
   emulators: EmulatorsHandle;
   /** Where function output goes (also when verbose). */
   logFile: string;
+  /** SAGA_TRACING=local: the directory of the functions' span files (SAGA_TRACE_DIR); null otherwise. */
+  traceDir: string | null;
   seeded: SeedSummary | null;
+  /** What provisioning found and did (subscriptionsRecreated: repaired ones whose backlog was dropped). */
+  provisioned: ProvisionResult;
   timings: Record<'emulatorsMs' | 'provisionMs' | 'seedMs' | 'functionsMs' | 'totalMs', number>;
   pids(): Record<FunctionKey, number | undefined>;
   /** Sends a signal to a function process (chaos tests); the supervisor restarts it. Default SIGKILL. */
   kill(fn: FunctionKey, signal?: NodeJS.Signals): void;
   restarts(): Record<FunctionKey, number>;
   ticks(): number;
-  /** Stops the functions, the ticker and the emulators this stack started. Idempotent. */
-  stop(): Promise<void>;
+  /** Stops the functions, the ticker and the emulators this stack started. Idempotent (the first options win). */
+  stop(opts?: StopOptions): Promise<void>;
 }
+
+/** How long a stopping stack waits for the requests its functions are handling. */
+const DRAIN_MS = 10_000;
 
 async function freePorts(avoid: Record<FunctionKey, number>): Promise<Record<FunctionKey, number>> {
   const taken = new Set(Object.values(avoid));
@@ -78,6 +100,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const t0 = Date.now();
   const env = { ...process.env, ...opts.env };
   const cfg = parseConfig(env);
+  checkStartVersions(cfg, registry);
   // Emulators only: skip the client libraries' GCE metadata-server probe (slow, and warns on every client).
   process.env.METADATA_SERVER_DETECTION ??= 'none';
   const root = repoRoot();
@@ -90,9 +113,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const seedData = seedFile === null ? null : loadSeedFile(seedFile); // fails before anything is started
 
   const cleanups: (() => Promise<void> | void)[] = [];
+  /** Set once the topology is provisioned on a reused Pub/Sub emulator. */
+  let park: (() => Promise<void>) | null = null;
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
+  const stop = (stopOpts: StopOptions = {}): Promise<void> =>
     (stopped ??= (async () => {
+      if (park !== null && stopOpts.park !== false) {
+        await park().catch((err: unknown) =>
+          process.stderr.write(
+            `parking the subscriptions failed: ${err instanceof Error ? err.message : String(err)}\n`,
+          ),
+        );
+      }
       for (const c of cleanups.reverse()) await c();
     })());
 
@@ -107,8 +139,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => emulators.stop());
     const t1 = Date.now();
 
+    // The front doors listen before the subscriptions point at them: a push is then held until its function
+    // answers, never refused (a refused push can be lost, emulator/provision.ts).
+    const internalPorts = await freePorts(ports);
+    // Functions users call (api, console) are not replayed and get the api's body limit; push endpoints are.
+    const calledByUsers = (k: FunctionKey): boolean =>
+      FUNCTION_SPECS.find((f) => f.key === k)?.trigger === 'http';
+    const doors = await Promise.all(
+      FUNCTION_KEYS.map((k) =>
+        startFrontDoor({
+          name: k,
+          publicPort: ports[k]!,
+          targetPort: internalPorts[k]!,
+          replayInFlight: !calledByUsers(k),
+          maxBodyBytes: frontDoorBodyLimit(calledByUsers(k) ? 'api' : 'push'),
+        }),
+      ),
+    );
+    cleanups.push(() => Promise.all(doors.map((d) => d.close())).then(() => undefined));
     const endpoints = mapKeys((k) => `http://127.0.0.1:${ports[k]}`);
-    await provisionTopology({
+    const provisioned = await provisionTopology({
       projectId: cfg.projectId,
       endpoints,
       maxDeliveryAttempts: cfg.maxDeliveryAttempts,
@@ -116,6 +166,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       maxBackoffS: cfg.retryMaxBackoffS,
       pubsubHost: emulators.pubsubHost,
     });
+    if (!emulators.pubsub.started) park = () => parkSubscriptions(cfg.projectId, emulators.pubsubHost);
     const t2 = Date.now();
 
     let seeded: SeedSummary | null = null;
@@ -131,21 +182,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const logFile = path.join(logDir(), `functions-${cfg.projectId}-${cfg.apiPort}.log`);
     appendLog(logFile, `--- stack ${cfg.projectId} starting at ${new Date().toISOString()} ---`);
-    const internalPorts = await freePorts(ports);
-    const doors = await Promise.all(
-      FUNCTION_KEYS.map((k) =>
-        startFrontDoor({
-          name: k,
-          publicPort: ports[k],
-          targetPort: internalPorts[k],
-          replayInFlight: k !== 'api',
-        }),
-      ),
-    );
-    cleanups.push(() => Promise.all(doors.map((d) => d.close())).then(() => undefined));
+    // Local spans: one JSON-lines file per function process, beside the log file (the console reads them).
+    const traceDir =
+      cfg.tracing === 'local'
+        ? path.resolve(cfg.traceDir ?? path.join(logDir(), `traces-${cfg.projectId}-${cfg.apiPort}`))
+        : null;
+    if (traceDir !== null) fs.mkdirSync(traceDir, { recursive: true });
+    // Local metrics: each function process writes its snapshot here (SAGA_METRICS=local); this run starts empty.
+    if (cfg.metrics.mode === 'local') {
+      fs.rmSync(cfg.metrics.dir, { recursive: true, force: true });
+      fs.mkdirSync(cfg.metrics.dir, { recursive: true });
+    }
     const children = startFunctions({
       cfg,
-      env,
+      env: traceDir !== null ? { ...env, SAGA_TRACE_DIR: traceDir } : env,
       emulators,
       ports,
       internalPorts,
@@ -154,8 +204,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       logFile,
       verbose: !!opts.verbose,
     });
-    cleanups.push(() => Promise.all(FUNCTION_KEYS.map((k) => children[k].stop())).then(() => undefined));
-    const killAll = (): void => FUNCTION_KEYS.forEach((k) => killGroupNow(children[k].pid()));
+    cleanups.push(() => Promise.all(FUNCTION_KEYS.map((k) => children[k]!.stop())).then(() => undefined));
+    // Before the processes are stopped: let them finish the requests they hold (front-door.ts, drain).
+    cleanups.push(() => Promise.all(doors.map((d) => d.drain(DRAIN_MS))).then(() => undefined));
+    const killAll = (): void => FUNCTION_KEYS.forEach((k) => killGroupNow(children[k]!.pid()));
     process.on('exit', killAll);
     cleanups.push(() => void process.off('exit', killAll));
     await waitAllAnswering(ports, Date.now() + (opts.readyTimeoutMs ?? 60_000), logFile);
@@ -172,13 +224,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     return {
       apiUrl: `http://127.0.0.1:${ports.api}`,
+      consoleUrl: `http://127.0.0.1:${ports.console}/`,
       config: cfg,
       ports,
       pubsubHost: emulators.pubsubHost,
       firestoreHost: emulators.firestoreHost,
       emulators,
       logFile,
+      traceDir,
       seeded,
+      provisioned,
       timings: {
         emulatorsMs: t1 - t0,
         provisionMs: t2 - t1,
@@ -186,9 +241,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         functionsMs: t4 - t3,
         totalMs: t4 - t0,
       },
-      pids: () => mapKeys((k) => children[k].pid()),
-      kill: (fn, signal = 'SIGKILL') => children[fn].kill(signal),
-      restarts: () => mapKeys((k) => children[k].restarts()),
+      pids: () => mapKeys((k) => children[k]!.pid()),
+      kill: (fn, signal = 'SIGKILL') => {
+        const child = children[fn];
+        if (!child) throw new Error(`no function ${fn}`);
+        child.kill(signal);
+      },
+      restarts: () => mapKeys((k) => children[k]!.restarts()),
       ticks: () => ticker.count(),
       stop,
     };

@@ -2,8 +2,8 @@
  * `npm start`: the whole stack on the emulators, function output forwarded with a `[fn]` prefix.
  * Ctrl-C / SIGINT / SIGTERM stops everything it started.
  */
-import { ConfigError } from '../shared/config';
-import { SeedFileError } from './seed';
+import { ConfigError } from '../shared/runtime/config';
+import { describeSeed, SeedFileError } from './seed';
 import { startStack, type Stack } from './stack';
 
 function describe(stack: Stack): string {
@@ -12,12 +12,21 @@ function describe(stack: Stack): string {
   const fns = Object.entries(stack.ports)
     .map(([k, p]) => `${k}:${p}`)
     .join(' ');
+  const recreated = stack.provisioned.subscriptionsRecreated;
   return [
     `Project: ${stack.config.projectId}`,
     `Pub/Sub emulator: ${emu(stack.emulators.pubsub)}`,
     `Firestore emulator: ${emu(stack.emulators.firestore)}`,
     `Functions: ${fns} (log ${stack.logFile})`,
-    `Seeded: ${stack.seeded ? `${stack.seeded.customers.length} customers, ${stack.seeded.products.length} products` : 'nothing'}`,
+    `Tracing: ${stack.traceDir !== null ? `local, spans in ${stack.traceDir}` : stack.config.tracing}`,
+    `Seeded: ${stack.seeded ? describeSeed(stack.seeded) : 'nothing'}`,
+    ...(recreated.length === 0
+      ? []
+      : [
+          `Re-created subscriptions (their undelivered messages are dropped; the sweeper recovers the sagas): ${recreated
+            .map((r) => `${r.name} (${r.reason})`)
+            .join(', ')}`,
+        ]),
   ].join('\n');
 }
 
@@ -47,12 +56,14 @@ async function main(): Promise<void> {
     process.stderr.write(`npm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the signal handler meanwhile
   if (stopping) {
     await stack.stop();
     process.exit(0);
   }
   process.stdout.write(`${describe(stack)}\n`);
   process.stdout.write(`API: ${stack.apiUrl}\n`);
+  process.stdout.write(`Console: ${stack.consoleUrl}\n`);
   process.stdout.write('Ready: saga stack is running (Ctrl-C to stop)\n');
 }
 
