@@ -2,30 +2,43 @@
  * Operator CLI: `npm run saga -- <subcommand>` against the environment's Firestore / Pub/Sub
  * (emulators, or real Google Cloud with application default credentials when the emulator hosts are set to '').
  *
- *   show <orderId>                       the order and its saga, with history
- *   list [--status S] [--limit N]        sagas, newest first
- *   dlq list [--limit N]                 recorded dead letters
- *   dlq redrive <id> [--force] | --all   republish the original message to its source topic, mark redriven
- * Every subcommand accepts --json.
+ *   show <sagaId>                                   a saga of any type (an order, a trip, …), with history
+ *   list [--type T] [--status S] [--limit N] [--after C]   sagas of every type, newest first, one page
+ *   versions                                        each saga type's definition versions: steps, sagas running and
+ *                                                   finished, which one new sagas start on (SAGA_START_VERSIONS)
+ *   dlq list [--limit N] [--after C]                recorded dead letters, newest first, one page
+ *   dlq redrive <id> [--force] | --all              republish the original message to its source topic, mark redriven
+ *   metrics                                         the local stack's OpenTelemetry metrics, every function process added up
+ * Every subcommand accepts --json. When more follow a list's page, it says how to get the next one
+ * (`next page: --after <cursor>`: on stdout, or on stderr with --json); with --json every item carries its own `cursor`.
  */
 import { parseArgs } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
-import { configOrExit, type Config } from '../shared/config';
-import { orderView } from '../functions/api/service';
-import { DeadLetterStore, type DeadLetter } from '../shared/store/dead-letters';
-import { firestore } from '../shared/store/firestore';
-import { SagaRepository } from '../shared/store/sagas';
-import type { SagaStatus } from '../shared/saga/types';
+import { checkStartVersions, ConfigError, configOrExit, type Config } from '../shared/runtime/config';
+import { installTracing, shutdownTracing } from '../shared/runtime/telemetry/tracing-sdk';
+import { registry, SAGA_APIS } from '../shared/registry';
+import { definitionVersionOf } from '../shared/runtime/registry';
+import { sagaView } from '../shared/runtime/api/views';
+import { docId } from '../shared/runtime/store/collections';
+import { CursorError } from '../shared/runtime/store/cursor';
+import { DeadLetterStore, type DeadLetter } from '../shared/runtime/store/dead-letters';
+import { firestore } from '../shared/runtime/store/firestore';
+import { SagaRepository } from '../shared/runtime/store/sagas';
+import type { SagaStatus } from '../shared/runtime/engine/types';
 import { redrive } from './redrive';
 import { table } from './table';
+import { versionsReport, versionsText } from './versions';
+import { metricsCommand } from './metrics';
 
 const STATUSES: readonly SagaStatus[] = ['STARTED', 'SUCCEEDED', 'COMPENSATING', 'ABORTED', 'FAILED'];
 
 const USAGE = `usage: npm run saga -- <subcommand> [--json]
-  show <orderId>
-  list [--status ${STATUSES.join('|')}] [--limit N]
-  dlq list [--limit N]
-  dlq redrive <id> [--force] | dlq redrive --all`;
+  show <sagaId>
+  list [--type ${registry.types().join('|')}] [--status ${STATUSES.join('|')}] [--limit N] [--after CURSOR]
+  versions
+  dlq list [--limit N] [--after CURSOR]
+  dlq redrive <id> [--force] | dlq redrive --all
+  metrics`;
 
 class UsageError extends Error {}
 
@@ -55,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       status: { type: 'string' },
+      type: { type: 'string' },
       limit: { type: 'string' },
+      after: { type: 'string' },
       all: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -66,34 +81,42 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const cfg: Config = configOrExit();
+  checkStartVersions(cfg, registry);
+  // A redrive is a span in its saga's trace (Cloud Trace, or SAGA_TRACE_DIR locally).
+  installTracing(cfg, 'cli');
+  if (positionals[0] === 'metrics') return metricsCommand(cfg.metrics, values.json); // no Firestore needed
   await reachable(cfg.firestoreEmulatorHost, 'Firestore');
   const db = firestore();
   const out = (json: unknown, text: string): void => {
     process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
   };
+  /** After a page of a list: how to get the next one (stdout in text; stderr with --json, keeping stdout JSON). */
+  const more = (next: string | null): void => {
+    if (next === null) return;
+    const line = `next page: --after ${next}\n`;
+    if (values.json) process.stderr.write(line);
+    else process.stdout.write(line);
+  };
+  const after = values.after;
+  if (after === '') throw new UsageError('--after needs a cursor');
   const [cmd, sub, arg] = positionals;
 
   if (cmd === 'show') {
-    if (!sub) throw new UsageError('show needs an orderId');
-    const doc = await new SagaRepository(db).get(sub);
+    if (!sub) throw new UsageError('show needs a sagaId');
+    const doc = await new SagaRepository(db).get(docId(sub));
     if (!doc) {
-      process.stderr.write(`order ${sub} not found\n`);
+      process.stderr.write(`saga ${sub} not found\n`);
       return 1;
     }
-    const view = orderView(doc);
-    const saga = view.saga as {
-      status: string;
-      currentStep: string | null;
-      failureReason: string | null;
-      failedReason: string | null;
-      steps: { name: string; status: string; attempts: number }[];
-      history: { at: string; type: string; step?: string; reason?: string }[];
-    };
+    const saga = sagaView(doc);
+    const api = SAGA_APIS.find((a) => a.type === doc.type);
+    const view = api ? api.view(doc, saga) : null;
+    const headline = api && view ? resourceLine(api.what, api.idName, view) : `saga ${saga.sagaId}`;
     out(
-      view,
+      view ?? saga,
       [
-        `order ${String(view.orderId)}  ${String(view.status)}${view.rejectionReason ? ` (${String(view.rejectionReason)})` : ''}  customer ${String(view.customerId)}  total ${String(view.totalCents)} cents`,
-        `saga ${saga.status}  current step ${saga.currentStep ?? '-'}${saga.failedReason ? `  FAILED: ${saga.failedReason}` : ''}`,
+        headline,
+        `saga ${saga.type} v${saga.version}  ${saga.status}  awaiting ${saga.currentSteps.join(', ') || '-'}${saga.failedReason ? `  FAILED: ${saga.failedReason}` : ''}`,
         '',
         table(
           ['step', 'status', 'attempts'],
@@ -114,19 +137,33 @@ async function main(argv: string[]): Promise<number> {
     if (status !== undefined && !STATUSES.includes(status as SagaStatus)) {
       throw new UsageError(`--status must be one of ${STATUSES.join(', ')} (got ${status})`);
     }
-    const docs = await new SagaRepository(db).list({
+    const type = values.type;
+    const types = registry.types();
+    if (type !== undefined && !types.includes(type)) {
+      throw new UsageError(`--type must be one of ${types.join(', ')} (got ${type})`);
+    }
+    const page = await new SagaRepository(db).list({
       limit: limitOf(values.limit, 20),
+      after,
       ...(status ? { status: status as SagaStatus } : {}),
+      ...(type ? { type } : {}),
     });
-    const rows = docs.map((d) => {
-      const v = orderView(d);
+    const rows = page.items.map(({ value: d, cursor }) => {
+      const api = SAGA_APIS.find((a) => a.type === d.type);
+      const saga = sagaView(d);
+      const view = api ? api.view(d, saga) : null;
       return {
-        orderId: d.sagaId,
+        sagaId: d.sagaId,
+        type: d.type,
+        version: definitionVersionOf(d),
         createdAt: new Date(d.createdAt).toISOString(),
-        orderStatus: v.status,
+        /** The saga's business status as its resource shows it (order APPROVED, trip CONFIRMED, …). */
+        status: typeof view?.status === 'string' ? view.status : null,
         sagaStatus: d.status,
-        currentStep: d.currentStep,
+        /** Every command awaiting a reply (the steps of a stage run in parallel). */
+        currentSteps: saga.currentSteps,
         reason: d.failedReason ?? d.failureReason,
+        cursor,
       };
     });
     out(
@@ -134,26 +171,35 @@ async function main(argv: string[]): Promise<number> {
       rows.length === 0
         ? 'no sagas'
         : table(
-            ['orderId', 'created', 'order', 'saga', 'step', 'reason'],
+            ['sagaId', 'type', 'created', 'status', 'saga', 'awaiting', 'reason'],
             rows.map((r) => [
-              r.orderId,
+              r.sagaId,
+              r.type,
               r.createdAt,
-              String(r.orderStatus),
+              r.status ?? '-',
               r.sagaStatus,
-              r.currentStep ?? '-',
+              r.currentSteps.join(',') || '-',
               r.reason ?? '',
             ]),
           ),
     );
+    more(page.next);
+    return 0;
+  }
+
+  if (cmd === 'versions') {
+    const rows = await versionsReport(new SagaRepository(db), registry, cfg.startVersions);
+    out(rows, versionsText(rows, cfg.startVersions));
     return 0;
   }
 
   if (cmd === 'dlq') {
     const store = new DeadLetterStore(db);
     if (sub === 'list') {
-      const list = await store.list(limitOf(values.limit, 50));
+      const page = await store.list(limitOf(values.limit, 50), after);
+      const list = page.items.map((i) => i.value);
       out(
-        list.map(summary),
+        page.items.map((i) => ({ ...summary(i.value), cursor: i.cursor })),
         list.length === 0
           ? 'no dead letters'
           : table(
@@ -169,6 +215,7 @@ async function main(argv: string[]): Promise<number> {
               ]),
             ),
       );
+      more(page.next);
       return 0;
     }
     if (sub === 'redrive') {
@@ -198,6 +245,17 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown subcommand ${cmd ?? ''}`);
 }
 
+/** `order 1234  APPROVED (reason)  customerId c-1  totalCents 2500`: the resource's id, status and scalar fields. */
+function resourceLine(what: string, idName: string, view: Record<string, unknown>): string {
+  const reason = typeof view.rejectionReason === 'string' ? ` (${view.rejectionReason})` : '';
+  const scalars = Object.entries(view)
+    .filter(
+      ([k, v]) => !['status', 'rejectionReason', 'createdAt', idName].includes(k) && typeof v !== 'object',
+    )
+    .map(([k, v]) => `${k} ${String(v)}`);
+  return [`${what} ${String(view[idName])}  ${String(view.status)}${reason}`, ...scalars].join('  ');
+}
+
 function summary(d: DeadLetter): Record<string, unknown> {
   return {
     id: d.id,
@@ -205,6 +263,7 @@ function summary(d: DeadLetter): Record<string, unknown> {
     sagaId: d.sagaId,
     orderId: d.sagaId,
     messageId: d.messageId,
+    orderingKey: d.orderingKey,
     reason: d.reason,
     detail: d.detail,
     deliveryCount: d.deliveryCount,
@@ -217,9 +276,20 @@ function summary(d: DeadLetter): Record<string, unknown> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  async (code) => {
+    await shutdownTracing().catch(() => undefined); // exports what is still batched (cloud)
+    process.exit(code);
+  },
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    if (
+      err instanceof UsageError ||
+      err instanceof CursorError ||
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    ) {
       process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
       process.exit(2);
     }
