@@ -17,13 +17,14 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Firestore, type Transaction } from '@google-cloud/firestore';
 import type { HttpFunction } from '@google-cloud/functions-framework';
-import { pushHandler, type PushHandlerDeps } from '../shared/http/push-handler';
-import { createLogger } from '../shared/log';
-import { emptyMetrics, measure, metricsFields, runTransaction, timed } from '../shared/metrics';
-import type { OutgoingMessage } from '../shared/messages';
-import { pubsubPublisher, type Publisher } from '../shared/pubsub/publisher';
-import type { PushMessage } from '../shared/push';
-import { DeadLetterStore } from '../shared/store/dead-letters';
+import { pushHandler, type PushHandlerDeps } from '../shared/runtime/http/push-handler';
+import { createLogger } from '../shared/runtime/log';
+import { emptyMetrics, measure, metricsFields, runTransaction, timed } from '../shared/runtime/metrics';
+import type { OutgoingMessage } from '../shared/runtime/messages';
+import { pubsubPublisher, type Publisher } from '../shared/runtime/pubsub/publisher';
+import type { PushMessage } from '../shared/runtime/push';
+import { DeadLetterStore } from '../shared/runtime/store/dead-letters';
+import { registry } from '../shared/registry';
 import { TOPICS } from '../shared/topology';
 
 export const FLOOR_SAGAS = 'floor-sagas';
@@ -125,7 +126,7 @@ export const api: HttpFunction = async (req, res) => {
     const metrics = emptyMetrics();
     const t0 = performance.now();
     await measure(metrics, async () => {
-      await runTransaction(db, async (tx) => {
+      await runTransaction(db, (tx) => {
         const doc: FloorSaga = {
           ...data,
           step: 0,
@@ -134,6 +135,7 @@ export const api: HttpFunction = async (req, res) => {
           history: [{ at: new Date(now).toISOString(), type: 'SAGA_STARTED' }],
         };
         tx.create(db.collection(FLOOR_SAGAS).doc(sagaId), doc);
+        return Promise.resolve();
       });
       await timed('publishMs', () => publisher.publish([command(sagaId, 0, data)]));
     });
@@ -180,6 +182,14 @@ export const credit = participant(TOPICS.creditCommands, 1);
 export const inventory = participant(TOPICS.inventoryCommands, 1);
 export const payment = participant(TOPICS.paymentCommands, paymentTransactions);
 
+// Every other participant of the registry gets an echo function too: the harness starts one process per function
+// of the topology, and the floor's saga (shaped like order-placement) never sends them anything.
+for (const p of registry.participants()) {
+  if (!(p.name in module.exports)) {
+    (module.exports as Record<string, unknown>)[p.name] = participant(p.commandTopic, 1);
+  }
+}
+
 /** The echo orchestrator: advances the saga document one step in one transaction, then the next command. */
 export const orchestrator = pushHandler(TOPICS.sagaReplies, ctx, async (push) => {
   const { db, publisher } = ctx();
@@ -202,3 +212,5 @@ export const orchestrator = pushHandler(TOPICS.sagaReplies, ctx, async (push) =>
 const ack: HttpFunction = (_req, res) => void res.status(204).end();
 export const sweeper = ack;
 export const deadLetters = ack;
+// The harness starts the console too; the floor has nothing for it to show.
+export { ack as console };

@@ -13,6 +13,14 @@ export interface OrderRequest {
   paymentToken: string;
 }
 
+/** Where a saga is started and read: `POST <path>` answers `{ [idField]: id }`, `GET <path>/{id}` its view. */
+export interface SagaRoute {
+  path: string;
+  idField: string;
+}
+
+export const ORDERS_ROUTE: SagaRoute = { path: '/orders', idField: 'orderId' };
+
 export interface OrderResult {
   orderId: string;
   /** Epoch ms: POST sent, POST answered, saga terminal (server time). */
@@ -20,6 +28,8 @@ export interface OrderResult {
   acceptedAt: number;
   terminalAt: number;
   latencyMs: number;
+  /** The saga's own duration: its first history entry → its terminal one (the orchestrator's clock; no api time). */
+  sagaMs: number;
   status: string;
   sagaStatus: string;
   rejectionReason: string | null;
@@ -66,7 +76,10 @@ function terminalTime(v: OrderView): number {
 
 export interface LoadOptions {
   apiUrl: string;
-  orders: readonly OrderRequest[];
+  /** Request bodies (orders by default; any saga's with `route`). */
+  orders: readonly object[];
+  /** Default: ORDERS_ROUTE. */
+  route?: SagaRoute;
   concurrency: number;
   /** Per-order limit before it counts as an error. */
   timeoutMs?: number;
@@ -75,6 +88,7 @@ export interface LoadOptions {
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
+  const route = opts.route ?? ORDERS_ROUTE;
   const results: OrderResult[] = [];
   const errors: string[] = [];
   const latencies: number[] = [];
@@ -88,18 +102,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     return sorted[Math.floor(sorted.length / 2)]!;
   };
 
-  const one = async (order: OrderRequest): Promise<void> => {
+  const one = async (order: object): Promise<void> => {
     const t0 = Date.now();
     const p0 = performance.now();
-    const placed = await call(`${opts.apiUrl}/orders`, {
+    const placed = await call(`${opts.apiUrl}${route.path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(order),
     });
     const acceptedAt = t0 + (performance.now() - p0);
-    const orderId = (placed.body as { orderId?: unknown } | null)?.orderId;
+    const orderId = (placed.body as Record<string, unknown> | null)?.[route.idField];
     if (placed.status !== 202 || typeof orderId !== 'string') {
-      errors.push(`POST /orders → ${placed.status} ${JSON.stringify(placed.body)}`);
+      errors.push(`POST ${route.path} → ${placed.status} ${JSON.stringify(placed.body)}`);
       return;
     }
     const median = medianSoFar();
@@ -109,10 +123,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       await new Promise((r) => setTimeout(r, wait));
       wait = Math.max(MIN_POLL_MS, median / 10);
       polls += 1;
-      const got = await call(`${opts.apiUrl}/orders/${orderId}`);
+      const got = await call(`${opts.apiUrl}${route.path}/${orderId}`);
       const view = got.body as OrderView;
       if (got.status === 200 && isTerminal(view)) {
         const terminalAt = terminalTime(view);
+        const firstAt = Date.parse(view.saga.history[0]?.at ?? '');
         latencies.push(terminalAt - t0);
         results.push({
           orderId,
@@ -120,6 +135,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           acceptedAt,
           terminalAt,
           latencyMs: terminalAt - t0,
+          sagaMs: Number.isFinite(firstAt) ? terminalAt - firstAt : NaN,
           status: view.status,
           sagaStatus: view.saga.status,
           rejectionReason: view.rejectionReason ?? null,

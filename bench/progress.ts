@@ -1,10 +1,12 @@
 /** A one-line progress bar on stderr (\r updates on a terminal; a few plain lines otherwise). */
+import { isatty } from 'node:tty';
 
 export class Progress {
   private readonly t0 = Date.now();
   private lastDraw = 0;
   private lastQuarter = -1;
-  private readonly tty = process.stderr.isTTY === true;
+  // Not `process.stderr.isTTY`: typed boolean, it is undefined when stderr is not a terminal.
+  private readonly tty = isatty(process.stderr.fd);
 
   constructor(
     private readonly label: string,

@@ -1,6 +1,10 @@
 /** The benchmark's outputs: the result object, the table on stdout, and the SVG latency histogram. */
+import type { BurstPhaseFigures, BurstResults } from './burst';
+import type { CostPer1000 } from './cost';
 import type { ProfileSummary } from './cpuprofile';
 import type { FunctionProfile } from './logs';
+import type { TracingPhaseResult } from './tracing';
+import type { TripPhaseResult } from './trips';
 import { percentile, round } from './stats';
 
 export interface HotSkuResult {
@@ -46,6 +50,10 @@ export interface RunFigures {
   /** GET /orders/{id} polls per order (the driver's own load). */
   pollsPerOrder: number;
   messagesPerSaga: number;
+  /** Mean size of a message as Pub/Sub bills it (before the 1000-byte minimum per request), bytes. */
+  messageBytes: number;
+  /** Document reads per saga, counted by the code (shared/runtime/metrics.ts), like the writes. */
+  readsPerSaga: number;
   writesPerSaga: number;
   transactionsPerSaga: number;
   approved: number;
@@ -56,6 +64,8 @@ export interface RunFigures {
 
 export interface BenchResult {
   date: string;
+  /** Wall time of the whole run (emulators, stacks, every phase). */
+  runSeconds: number;
   machine: { cpus: number; memGiB: number; loadavgBefore: number[]; loadavgAfter: number[]; node: string };
   orders: number;
   concurrency: number;
@@ -64,17 +74,27 @@ export interface BenchResult {
   p95Ms: number;
   p99Ms: number;
   messagesPerSaga: number;
+  readsPerSaga: number;
   writesPerSaga: number;
   floorSagasPerSec: number | null;
   ratioToFloor: number | null;
   hotSku: HotSkuResult | null;
   writesByFunction: Record<string, number>;
+  readsByFunction: Record<string, number>;
   transactionsPerSaga: number;
   txAttemptsPerSaga: number;
+  /** The open-loop phases: burst, hotCustomer, hotSku, sustained (each null when skipped). */
+  burst: BurstResults | null;
+  /** $ per 1,000 successful sagas at list prices, from the closed-loop engine run (bench/cost.ts). */
+  cost: CostPer1000;
   engine: RunFigures;
   floor: RunFigures | null;
   /** With --cpu-prof: each engine function's CPU self time by where the code lives (whole engine stack lifetime). */
   cpuProfile: Record<string, ProfileSummary> | null;
+  /** trip-booking v1 against v2 (null when skipped). */
+  trips: TripPhaseResult | null;
+  /** Tracing on against off (null when skipped). */
+  tracing: TracingPhaseResult | null;
   files: { json: string; svg: string };
 }
 
@@ -98,7 +118,7 @@ export function table(r: BenchResult): string {
   const fl = r.floor;
   const lines: string[] = [];
   lines.push(
-    `Saga benchmark ${r.date}: ${r.orders} orders at concurrency ${r.concurrency}; ` +
+    `Saga benchmark ${r.date} (${Math.round(r.runSeconds / 60)} min): ${r.orders} orders at concurrency ${r.concurrency}; ` +
       `${r.machine.cpus} cores, ${r.machine.memGiB} GiB, load average ${r.machine.loadavgBefore.map((l) => l.toFixed(1)).join(' ')} before, ` +
       `${r.machine.loadavgAfter.map((l) => l.toFixed(1)).join(' ')} after`,
   );
@@ -116,6 +136,7 @@ export function table(r: BenchResult): string {
   }
   lines.push(pad(['GET polls per order', f(e.pollsPerOrder), f(fl?.pollsPerOrder), ''], w));
   lines.push(pad(['messages per saga (wire)', f(e.messagesPerSaga, 2), f(fl?.messagesPerSaga, 2), ''], w));
+  lines.push(pad(['reads per saga (code)', f(e.readsPerSaga, 2), f(fl?.readsPerSaga, 2), ''], w));
   lines.push(pad(['writes per saga (code)', f(e.writesPerSaga, 2), f(fl?.writesPerSaga, 2), ''], w));
   lines.push(
     pad(['transactions per saga', f(e.transactionsPerSaga, 2), f(fl?.transactionsPerSaga, 2), ''], w),
@@ -124,11 +145,12 @@ export function table(r: BenchResult): string {
     pad(['approved / errors', `${e.approved}/${e.errors}`, fl ? `${fl.approved}/${fl.errors}` : '–', ''], w),
   );
   lines.push('');
-  lines.push(
-    `writes per saga by function: ${Object.entries(r.writesByFunction)
+  const byFn = (m: Record<string, number>): string =>
+    Object.entries(m)
       .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-  );
+      .join(', ');
+  lines.push(`writes per saga by function: ${byFn(r.writesByFunction)}`);
+  lines.push(`reads per saga by function:  ${byFn(r.readsByFunction)}`);
   const h = r.hotSku;
   if (h) {
     lines.push('');
@@ -147,6 +169,10 @@ export function table(r: BenchResult): string {
         (h.txAttemptsPerSaga > h.transactionsPerSaga ? '(some were aborted and re-run)' : '(none aborted)'),
     );
   }
+  if (r.burst) lines.push('', ...burstTable(r.burst));
+  lines.push('', ...costLines('closed-loop run', r.cost));
+  const bc = r.burst?.burst?.cost;
+  if (bc) lines.push(...costLines('burst phase, 429s and retries included', bc));
   lines.push('');
   lines.push(
     'Where the time goes (per delivery, ms: p50 / mean; queued = publish → push handler start; hot = hot-SKU phase)',
@@ -197,7 +223,159 @@ export function table(r: BenchResult): string {
   }
   lines.push('');
   lines.push(`Results: ${r.files.json}, histogram ${r.files.svg}`);
+  const t = r.trips;
+  if (t) {
+    lines.push('');
+    lines.push(
+      `trip-booking v1 (hotel, then car) vs v2 (hotel ∥ car): ${t.trips} trips each, concurrency ${t.concurrency}, ${t.rounds} interleaved rounds`,
+    );
+    const tw = [30, 10, 10, 8];
+    lines.push(pad(['', 'v1', 'v2', 'v2/v1'], tw));
+    lines.push(pad(['trips/s', f(t.v1.sagasPerSec, 2), f(t.v2.sagasPerSec, 2), f(t.throughputRatio, 2)], tw));
+    for (const [label, key] of [
+      ['latency p50 ms', 'p50Ms'],
+      ['latency p95 ms', 'p95Ms'],
+      ['latency p99 ms', 'p99Ms'],
+      ['saga duration p50 ms', 'sagaP50Ms'],
+    ] as const) {
+      lines.push(
+        pad([label, f(t.v1[key], 0), f(t.v2[key], 0), f(t.v2[key] / Math.max(1, t.v1[key]), 2)], tw),
+      );
+    }
+    lines.push(
+      pad(['messages per trip (wire)', f(t.v1.messagesPerSaga, 2), f(t.v2.messagesPerSaga, 2), ''], tw),
+    );
+    lines.push(
+      pad(
+        ['confirmed / errors', `${t.v1.succeeded}/${t.v1.errors}`, `${t.v2.succeeded}/${t.v2.errors}`, ''],
+        tw,
+      ),
+    );
+    lines.push(
+      `p50 cut by the parallel group: ${Math.round(t.p50Cut * 100)} % POST → terminal, ` +
+        `${Math.round(t.sagaP50Cut * 100)} % of the saga's own duration (issue 11 asks for at least 20 %)`,
+    );
+  }
+  const tr = r.tracing;
+  if (tr) {
+    lines.push('');
+    lines.push(
+      `tracing on (as npm start runs it) vs SAGA_TRACING=off: ${tr.orders} orders each, concurrency ${tr.concurrency}, ${tr.rounds} interleaved rounds`,
+    );
+    const w2 = [30, 10, 10, 8];
+    lines.push(pad(['', 'on', 'off', 'on/off'], w2));
+    lines.push(
+      pad(
+        ['sagas/s', f(tr.traced.sagasPerSec, 2), f(tr.untraced.sagasPerSec, 2), f(tr.throughputRatio, 3)],
+        w2,
+      ),
+    );
+    for (const [label, key] of [
+      ['latency p50 ms', 'p50Ms'],
+      ['latency p99 ms', 'p99Ms'],
+    ] as const) {
+      lines.push(
+        pad(
+          [
+            label,
+            f(tr.traced[key], 0),
+            f(tr.untraced[key], 0),
+            f(tr.traced[key] / Math.max(1, tr.untraced[key]), 2),
+          ],
+          w2,
+        ),
+      );
+    }
+    lines.push(
+      pad(
+        [
+          'approved / errors',
+          `${tr.traced.succeeded}/${tr.traced.errors}`,
+          `${tr.untraced.succeeded}/${tr.untraced.errors}`,
+          '',
+        ],
+        w2,
+      ),
+    );
+  }
   return lines.join('\n');
+}
+
+const usd = (v: number): string => `$${v.toFixed(4)}`;
+
+/** The cost of 1,000 sagas, item by item. */
+function costLines(what: string, c: CostPer1000): string[] {
+  const u = c.usage;
+  return [
+    `Cost per 1,000 successful sagas at list prices (${what}; bench/cost.ts): ` +
+      `${usd(c.totalByCpu)} with compute billed as CPU used, ${usd(c.totalByRequest)} billed by request time ` +
+      `(Step Functions Standard, 10 transitions: ${usd(c.stepFunctions)})`,
+    `  Firestore ${f(u.reads, 1)} reads ${usd(c.firestoreReads)}, ${f(u.writes, 1)} writes ${usd(c.firestoreWrites)}, ` +
+      `${f(u.ttlDeletes, 1)} TTL deletes ${usd(c.firestoreDeletes)}; Pub/Sub ${f(u.messages, 1)} messages of ` +
+      `${f(u.messageBytes, 0)} B ${usd(c.pubsub)}; ${f(u.invocations, 1)} invocations ${usd(c.invocations)}; ` +
+      `compute ${f(u.cpuSeconds * 1000, 0)} ms CPU ${usd(c.computeByCpu)} or ${f(u.handlerSeconds * 1000, 0)} ms ` +
+      `in handlers ${usd(c.computeByRequest)} (per saga)`,
+  ];
+}
+
+/** The open-loop phases side by side. */
+function burstTable(b: BurstResults): string[] {
+  const phases: [string, BurstPhaseFigures | null][] = [
+    ['burst', b.burst],
+    ['hot customer', b.hotCustomer],
+    ['hot SKU', b.hotSku],
+    ['sustained', b.sustained],
+  ];
+  const shown = phases.filter((p): p is [string, BurstPhaseFigures] => p[1] !== null);
+  if (shown.length === 0) return [];
+  const w = [34, ...shown.map(() => 14)];
+  const row = (label: string, cell: (p: BurstPhaseFigures) => string): string =>
+    pad([label, ...shown.map(([, p]) => cell(p))], w);
+  const out = [
+    `Open loop (a 429 is retried after Retry-After with the same Idempotency-Key); closed-loop sagas/s ${f(b.closedLoopSagasPerSec, 2)}`,
+    pad(['', ...shown.map(([name]) => name)], w),
+    row('arrivals', (p) =>
+      p.clients !== null ? `${p.clients} clients` : `${f(p.ratePerSec, 1)}/s×${p.seconds}s`,
+    ),
+    row('offered', (p) => String(p.offered)),
+    row('accepted (202)', (p) => String(p.accepted)),
+    row('429 answers / retries', (p) => `${p.refused429}/${p.retries}`),
+    row('abandoned / errors', (p) => `${p.abandoned}/${p.errors}`),
+    row('max Retry-After s', (p) => f(p.maxRetryAfterS, 0)),
+    row('approved', (p) => String(p.approved)),
+    row('rejected', (p) => String(Object.values(p.rejected).reduce((s, v) => s + v, 0))),
+    row('  of which STEP_TIMEOUT (target 0)', (p) => String(p.stepTimeouts)),
+    row('FAILED (target 0)', (p) => String(p.failed)),
+    row('not terminal / dead letters', (p) => `${p.notTerminal}/${p.deadLetters}`),
+    row('posting s (first POST → last 202)', (p) => f(p.postingSeconds)),
+    row('drain s (first POST → last end)', (p) => f(p.drainSeconds)),
+    row('sagas/s while draining', (p) => f(p.sagasPerSec, 2)),
+    row('drainRatio (target ≥ 0.9)', (p) => f(p.drainRatio, 2)),
+    row('latency p50 / p99 ms', (p) => `${f(p.p50Ms, 0)}/${f(p.p99Ms, 0)}`),
+    row('POST attempts per order', (p) => f(p.attemptsPerOrder, 2)),
+    row('reads / writes per saga', (p) => `${f(p.readsPerSaga, 1)}/${f(p.writesPerSaga, 1)}`),
+    row(
+      '  + for no saga (sweeps, 429s)',
+      (p) => `${f(p.backgroundReadsPerSaga, 1)}/${f(p.backgroundWritesPerSaga, 1)}`,
+    ),
+    row('$ per 1,000 (CPU / request)', (p) =>
+      p.cost ? `${p.cost.totalByCpu.toFixed(3)}/${p.cost.totalByRequest.toFixed(3)}` : '–',
+    ),
+  ];
+  for (const [name, p] of shown) {
+    const reasons = Object.entries(p.rejected)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    out.push(`  ${name}: rejected by reason: ${reasons || 'none'}` + (p.check ? `; ${p.check.detail}` : ''));
+  }
+  for (const [name, p] of shown) {
+    out.push(
+      `  CPU seconds, ${name}: ${Object.entries(p.cpuSeconds)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+  }
+  return out;
 }
 
 /** A hand-written SVG histogram of saga latencies (engine bars, floor outline), with p50/p95/p99 markers. */

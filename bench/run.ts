@@ -10,8 +10,13 @@
  *   4. hot SKU: 2× its stock in orders for one SKU (distinct customers) — must sell exactly its stock;
  *   5. naive baseline: plain read-modify-write transactions on one document at the hot concurrency, for as long
  *      as the hot phase took;
- *   6. reads the functions' per-message cost lines (writes, transactions, phase timings) from the stack's log file;
- *   7. prints a table (stdout; with --json the JSON result is the last line), writes bench/results/<ts>.json + .svg
+ *   6. the open-loop phases (bench/burst.ts): a burst, a hot-customer burst, a hot-SKU burst, and a sustained
+ *      arrival rate of twice the closed-loop sagas/s, each honouring 429 + Retry-After;
+ *   7. reads the functions' per-message cost lines (reads, writes, transactions, phase timings) from the stack's log
+ *      file, and prices a saga at Google Cloud list prices (bench/cost.ts);
+ *   8. the trip phase (bench/trips.ts): trip-booking v1 against v2 on two fresh stacks, interleaved in rounds;
+ *   9. the tracing phase (bench/tracing.ts): the same orders with tracing on and off, interleaved;
+ *  10. prints a table (stdout; with --json the JSON result is the last line), writes bench/results/<ts>.json + .svg
  *      and copies them to latest.json / latest.svg.
  */
 import * as fs from 'node:fs';
@@ -21,15 +26,15 @@ import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { firestoreClient, pubsubClient } from '../emulator/clients';
 import { startEmulators, type EmulatorsHandle } from '../emulator/emulators';
-import { freePort, freePortRange } from '../emulator/ports';
 import { repoRoot } from '../emulator/repo';
 import { startStack, type Stack } from '../emulator/stack';
-import { COLLECTIONS } from '../shared/store/collections';
-import { FUNCTION_KEYS } from '../shared/topology';
+import { COLLECTIONS, TTL_FIELDS } from '../shared/runtime/store/collections';
 import { ArgsError, parseArgs, type BenchArgs } from './args';
+import { burstPhases, burstSeed, type BurstResults, type PhaseLogs } from './burst';
+import { costPer1000, functionCpuSeconds, type CostPer1000 } from './cost';
 import { cpuSeconds, cpuSnapshot } from './cpu';
 import { summarizeDir, type ProfileSummary } from './cpuprofile';
-import { perSaga, profile, readCostLines, type PerSaga } from './logs';
+import { background, perSaga, profile, readCostLines, type PerSaga } from './logs';
 import { runLoad, type LoadResult, type OrderRequest } from './load';
 import { naiveHotDocument } from './naive';
 import { note, Progress } from './progress';
@@ -42,6 +47,9 @@ import {
   type RunFigures,
 } from './report';
 import { mean, percentile, round } from './stats';
+import { projectId, stackEnv } from './stacks';
+import { tracingPhase, type TracingPhaseResult } from './tracing';
+import { tripPhase, type TripPhaseResult } from './trips';
 import { Tap } from './tap';
 
 const SKUS = 128;
@@ -61,44 +69,23 @@ function mainOrders(prefix: string, n: number): OrderRequest[] {
 }
 
 function seedFile(args: BenchArgs): string {
+  const open = burstSeed(args);
   const customers = [
     ...Array.from({ length: args.warmup }, (_, i) => `bench-w-${i}`),
     ...Array.from({ length: args.orders }, (_, i) => `bench-c-${i}`),
     ...Array.from({ length: args.hotStock * 2 }, (_, i) => `bench-h-${i}`),
-  ].map((customerId) => ({ customerId, creditLimitCents: 100_000_000 }));
+  ]
+    .map((customerId) => ({ customerId, creditLimitCents: 100_000_000 }))
+    .concat(open.customers);
   const products = [
     ...Array.from({ length: SKUS }, (_, i) => ({ sku: `bench-sku-${i}`, available: 1_000_000 })),
     ...(args.hotStock > 0 ? [{ sku: HOT_SKU, available: args.hotStock }] : []),
+    ...open.products,
   ];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
   const file = path.join(dir, 'seed.json');
   fs.writeFileSync(file, JSON.stringify({ customers, products }));
   return file;
-}
-
-async function stackEnv(
-  emulators: EmulatorsHandle,
-  project: string,
-  extra: NodeJS.ProcessEnv,
-): Promise<NodeJS.ProcessEnv> {
-  const others = FUNCTION_KEYS.length - 1;
-  const base = await freePortRange(others);
-  let apiPort = await freePort();
-  while (apiPort >= base && apiPort < base + others) apiPort = await freePort();
-  return {
-    GOOGLE_CLOUD_PROJECT: project,
-    PUBSUB_EMULATOR_HOST: emulators.pubsubHost,
-    FIRESTORE_EMULATOR_HOST: emulators.firestoreHost,
-    SAGA_API_PORT: String(apiPort),
-    SAGA_FUNCTIONS_BASE_PORT: String(base),
-    // The per-message cost lines are INFO (the default level); the benchmark needs them.
-    SAGA_LOG_LEVEL: 'INFO',
-    ...extra,
-  };
-}
-
-function projectId(kind: string): string {
-  return `bench-${kind}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`.slice(0, 30);
 }
 
 async function load(
@@ -183,11 +170,20 @@ async function interleaved(sides: Side[], orders: OrderRequest[], args: BenchArg
   }
 }
 
-/** A side's figures over its chunks: throughput = orders / the sum of the chunks' spans. */
+/** A side's throughput over its chunks: orders / the sum of the chunks' spans. */
+function sagasPerSecOf(side: Side): number {
+  const n = side.chunks.reduce((s, c) => s + c.orders.length, 0);
+  const spanMs = side.chunks.reduce((s, c) => s + c.spanMs, 0);
+  return round((n * 1000) / Math.max(1, spanMs), 2);
+}
+
+const idsOf = (side: Side): Set<string> =>
+  new Set(side.chunks.flatMap((c) => c.orders.map((o) => o.orderId)));
+
+/** A side's figures over its chunks. */
 function figuresOf(side: Side, tap: Tap): { figures: RunFigures; ids: Set<string>; latencies: number[] } {
   const results = side.chunks.flatMap((c) => c.orders);
-  const spanMs = side.chunks.reduce((s, c) => s + c.spanMs, 0);
-  const ids = new Set(results.map((o) => o.orderId));
+  const ids = idsOf(side);
   const latencies = results.map((o) => o.latencyMs);
   const lines = readCostLines(side.stack.logFile);
   const costs = perSaga(lines, ids);
@@ -195,7 +191,7 @@ function figuresOf(side: Side, tap: Tap): { figures: RunFigures; ids: Set<string
     ids,
     latencies,
     figures: {
-      sagasPerSec: round((results.length * 1000) / Math.max(1, spanMs), 2),
+      sagasPerSec: sagasPerSecOf(side),
       ...latencyFigures(latencies),
       meanMs: round(mean(latencies), 0),
       postP50Ms: round(
@@ -207,6 +203,8 @@ function figuresOf(side: Side, tap: Tap): { figures: RunFigures; ids: Set<string
       ),
       pollsPerOrder: round(mean(results.map((o) => o.polls)), 1),
       messagesPerSaga: round(tap.count(ids) / Math.max(1, ids.size), 2),
+      messageBytes: round(tap.bytes(ids) / Math.max(1, tap.count(ids)), 0),
+      readsPerSaga: costs.readsPerSaga,
       writesPerSaga: costs.writesPerSaga,
       transactionsPerSaga: costs.transactionsPerSaga,
       approved: results.filter((o) => o.status === 'APPROVED').length,
@@ -294,7 +292,59 @@ interface Phases {
   engine: { figures: RunFigures; latencies: number[]; costs: PerSaga };
   floor: { figures: RunFigures; latencies: number[] } | null;
   hotSku: HotSkuResult | null;
+  /** The open-loop phases (null when all are skipped). */
+  burst: BurstResults | null;
+  /** $ per 1,000 sagas of the closed-loop engine run. */
+  cost: CostPer1000;
   cpuProfile: Record<string, ProfileSummary> | null;
+}
+
+/**
+ * Documents a TTL policy will delete (billed as deletes), per saga of the whole run: those of every TTL collection
+ * (shared/runtime/store/collections.ts) but the Idempotency-Key records, which only orders placed with a key have.
+ */
+async function ttlDocumentsPerSaga(db: Firestore): Promise<number> {
+  const count = async (c: string): Promise<number> => (await db.collection(c).count().get()).data().count;
+  const sagas = await count(COLLECTIONS.sagas);
+  let docs = 0;
+  for (const { collection } of TTL_FIELDS) {
+    if (collection !== COLLECTIONS.idempotencyKeys) docs += await count(collection);
+  }
+  return round(docs / Math.max(1, sagas), 2);
+}
+
+const anyOpenLoop = (a: BenchArgs): boolean =>
+  !(a.skipBurst && a.skipHotCustomer && a.skipHotSkuBurst && a.skipSustained);
+
+/**
+ * The closed-loop engine run priced (bench/cost.ts). Invocations are its deliveries and POSTs (the status polls are
+ * the client's, left out); the api's CPU includes answering them (~4 GETs per order).
+ */
+function closedLoopCost(side: Side, figures: RunFigures, logs: PhaseLogs): CostPer1000 {
+  const { lines } = logs;
+  const ids = idsOf(side);
+  const n = Math.max(1, ids.size);
+  const costs = perSaga(lines, ids);
+  const bg = side.chunks
+    .map((c) => background(lines, c.startedAt, c.finishedAt))
+    .reduce(
+      (a, b) => ({
+        reads: a.reads + b.reads,
+        writes: a.writes + b.writes,
+        handlerMs: a.handlerMs + b.handlerMs,
+      }),
+      { reads: 0, writes: 0, handlerMs: 0 },
+    );
+  return costPer1000({
+    reads: costs.readsPerSaga + bg.reads / n,
+    writes: costs.writesPerSaga + bg.writes / n,
+    ttlDeletes: logs.ttlDocsPerSaga, // no Idempotency-Key records here
+    messages: figures.messagesPerSaga,
+    messageBytes: figures.messageBytes,
+    invocations: costs.deliveriesPerSaga,
+    cpuSeconds: functionCpuSeconds(side.cpu) / n,
+    handlerSeconds: (costs.handlerMsPerSaga + bg.handlerMs / n) / 1000,
+  });
 }
 
 async function phases(emulators: EmulatorsHandle, args: BenchArgs): Promise<Phases> {
@@ -330,18 +380,35 @@ async function phases(emulators: EmulatorsHandle, args: BenchArgs): Promise<Phas
     await floorStack?.stop();
     await Promise.all(taps.map((t) => t.stop())); // the counts stay
 
+    const engineSide = sides[sides.length - 1]!;
+    const engineTap = taps[taps.length - 1]!;
     let hot: Awaited<ReturnType<typeof hotSkuPhase>> | null = null;
-    if (args.hotStock > 0) {
-      const db = firestoreClient(engineStack.config.projectId, engineStack.firestoreHost);
-      try {
-        hot = await hotSkuPhase(engineStack, db, args);
-      } finally {
-        await db.terminate();
+    let open: Awaited<ReturnType<typeof burstPhases>> | null = null;
+    let ttlDocsPerSaga = 0;
+    const db = firestoreClient(engineStack.config.projectId, engineStack.firestoreHost);
+    try {
+      if (args.hotStock > 0) hot = await hotSkuPhase(engineStack, db, args);
+      if (anyOpenLoop(args)) {
+        const ids = idsOf(engineSide);
+        const messages = engineTap.count(ids);
+        open = await burstPhases({
+          apiUrl: engineStack.apiUrl,
+          db,
+          args,
+          closedLoopSagasPerSec: sagasPerSecOf(engineSide),
+          messagesPerSaga: messages / Math.max(1, ids.size),
+          messageBytes: engineTap.bytes(ids) / Math.max(1, messages),
+        });
       }
+      ttlDocsPerSaga = await ttlDocumentsPerSaga(db);
+    } finally {
+      await db.terminate();
     }
     await engineStack.stop(); // the function logs are complete once the processes are gone
     const measured = sides.map((side, i) => figuresOf(side, taps[i]!));
     const lines = readCostLines(engineStack.logFile);
+    const logs: PhaseLogs = { lines, ttlDocsPerSaga };
+    open?.fill(logs);
     const engineRun = measured[measured.length - 1]!;
     const floorRun = floorStack ? measured[0]! : null;
     return {
@@ -359,6 +426,8 @@ async function phases(emulators: EmulatorsHandle, args: BenchArgs): Promise<Phas
             profile: profile(lines, hot.ids),
           }
         : null,
+      burst: open?.results ?? null,
+      cost: closedLoopCost(engineSide, engineRun.figures, logs),
       cpuProfile: profDir === null ? null : summarizeDir(profDir),
     };
   } finally {
@@ -402,8 +471,26 @@ async function main(): Promise<void> {
     });
   }
   let run: Phases;
+  let trips: TripPhaseResult | null = null;
+  let tracing: TracingPhaseResult | null = null;
   try {
     run = await phases(emulators, args);
+    if (args.trips > 0) {
+      trips = await tripPhase(emulators, {
+        trips: args.trips,
+        concurrency: args.tripConcurrency,
+        rounds: args.rounds,
+        warmup: Math.min(args.warmup, 16),
+      });
+    }
+    if (args.tracingOrders > 0) {
+      tracing = await tracingPhase(emulators, {
+        orders: args.tracingOrders,
+        concurrency: args.tracingConcurrency,
+        rounds: args.rounds,
+        warmup: Math.min(args.warmup, 16),
+      });
+    }
   } finally {
     await emulators.stop();
   }
@@ -413,6 +500,7 @@ async function main(): Promise<void> {
   const e = engine.figures;
   const result: BenchResult = {
     date: date.toISOString(),
+    runSeconds: Math.round((Date.now() - date.getTime()) / 1000),
     machine: {
       cpus: os.cpus().length,
       memGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -427,16 +515,22 @@ async function main(): Promise<void> {
     p95Ms: e.p95Ms,
     p99Ms: e.p99Ms,
     messagesPerSaga: e.messagesPerSaga,
+    readsPerSaga: e.readsPerSaga,
     writesPerSaga: e.writesPerSaga,
     floorSagasPerSec: floor ? floor.figures.sagasPerSec : null,
     ratioToFloor: floor ? round(e.sagasPerSec / floor.figures.sagasPerSec, 2) : null,
     hotSku: run.hotSku,
     writesByFunction: engine.costs.writesByFunction,
+    readsByFunction: engine.costs.readsByFunction,
     transactionsPerSaga: engine.costs.transactionsPerSaga,
     txAttemptsPerSaga: engine.costs.txAttemptsPerSaga,
     engine: e,
     floor: floor?.figures ?? null,
+    burst: run.burst,
+    cost: run.cost,
     cpuProfile: run.cpuProfile,
+    trips,
+    tracing,
     files: { json: `bench/results/${stamp}.json`, svg: `bench/results/${stamp}.svg` },
   };
   const svg = histogramSvg(
@@ -451,7 +545,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${table(result)}\n`);
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   const hotFailed = result.hotSku !== null && !result.hotSku.pass;
-  process.exit(hotFailed || e.errors > 0 ? 1 : 0);
+  const b = result.burst;
+  const burstFailed =
+    b !== null && [b.hotCustomer, b.hotSku].some((p) => p !== null && p.check !== null && !p.check.pass);
+  const tripsFailed = [trips?.v1, trips?.v2, tracing?.traced, tracing?.untraced].some(
+    (side) => side !== undefined && side.errors > 0,
+  );
+  process.exit(hotFailed || burstFailed || tripsFailed || e.errors > 0 ? 1 : 0);
 }
 
 main().catch((err: unknown) => {

@@ -1,14 +1,27 @@
 /**
  * Counting messages on the wire: a pull "tap" subscription on every source topic receives a copy of everything
- * published there; messages are counted per `sagaId` attribute (and per topic).
+ * published there; messages are counted per `sagaId` attribute (and per topic), with their size as Pub/Sub bills it.
  */
 import { randomBytes } from 'node:crypto';
 import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { createTapSubscription } from '../emulator/provision';
 import { SOURCE_TOPICS } from '../shared/topology';
 
+/**
+ * A message's data volume by the Pub/Sub pricing page: the data, every attribute's key and value, 20 bytes for the
+ * timestamp, the message id; the ordering key is counted too (an "additional field").
+ */
+function billedSize(m: Message): number {
+  const attrs = Object.entries(m.attributes).reduce(
+    (s, [k, v]) => s + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
+  return m.data.length + attrs + 20 + Buffer.byteLength(m.id) + Buffer.byteLength(m.orderingKey ?? '');
+}
+
 export class Tap {
   private readonly perSaga = new Map<string, number>();
+  private readonly bytesPerSaga = new Map<string, number>();
   private readonly perTopic = new Map<string, number>();
   private lastAt = Date.now();
   private total = 0;
@@ -29,7 +42,10 @@ export class Tap {
         tap.lastAt = Date.now();
         tap.perTopic.set(topic, (tap.perTopic.get(topic) ?? 0) + 1);
         const sagaId = m.attributes.sagaId;
-        if (sagaId) tap.perSaga.set(sagaId, (tap.perSaga.get(sagaId) ?? 0) + 1);
+        if (sagaId) {
+          tap.perSaga.set(sagaId, (tap.perSaga.get(sagaId) ?? 0) + 1);
+          tap.bytesPerSaga.set(sagaId, (tap.bytesPerSaga.get(sagaId) ?? 0) + billedSize(m));
+        }
       });
     });
     return tap;
@@ -39,6 +55,13 @@ export class Tap {
   count(sagaIds: Iterable<string>): number {
     let n = 0;
     for (const id of sagaIds) n += this.perSaga.get(id) ?? 0;
+    return n;
+  }
+
+  /** Summed message sizes (as Pub/Sub bills them, before the per-request minimum) of these sagas' messages. */
+  bytes(sagaIds: Iterable<string>): number {
+    let n = 0;
+    for (const id of sagaIds) n += this.bytesPerSaga.get(id) ?? 0;
     return n;
   }
 
