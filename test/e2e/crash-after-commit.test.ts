@@ -22,6 +22,7 @@ beforeAll(async () => {
   }));
 }, 120_000);
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed (jest still runs afterAll)
 afterAll(async () => stack?.stop());
 
 test('a crash between commit and publish never stalls or doubles a saga', async () => {

@@ -37,6 +37,7 @@ beforeAll(async () => {
   }));
 }, 120_000);
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed (jest still runs afterAll)
 afterAll(async () => stack?.stop());
 
 const item = (sku: string, quantity: number, unitPriceCents = 1250) => ({ sku, quantity, unitPriceCents });

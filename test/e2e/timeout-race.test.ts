@@ -6,9 +6,9 @@
  */
 import { Firestore } from '@google-cloud/firestore';
 import type { Stack } from '../../emulator/stack';
-import { commandId } from '../../shared/messages';
-import { COLLECTIONS } from '../../shared/store/collections';
-import { inboxKey } from '../../shared/store/inbox';
+import { commandId } from '../../shared/runtime/messages';
+import { COLLECTIONS } from '../../shared/runtime/store/collections';
+import { inboxKey } from '../../shared/runtime/store/inbox';
 import type { ApiClient } from '../support/api-client';
 import { startTestStack } from '../support/test-stack';
 import { settle, type Seed } from '../support/invariants';
@@ -30,6 +30,7 @@ beforeAll(async () => {
   }));
 }, 120_000);
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if beforeAll failed (jest still runs afterAll)
 afterAll(async () => stack?.stop());
 
 test('timed-out payments keep no money, whichever of refund and late charge wins', async () => {

@@ -5,9 +5,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { OrderService, orderView } from '../../functions/api/service';
-import { sweep } from '../../functions/sweeper/service';
-import { replyTo, type CommandMessage } from '../../shared/messages';
+import { orderPlacer, orderView, placeOrder } from '../support/place';
+import { sweep } from '../../shared/runtime/sweeper';
+import { processOnce } from '../../shared/runtime/consumer';
+import { replySchema, replyTo, type CommandMessage } from '../../shared/runtime/messages';
+import { replyMessage } from '../../shared/runtime/participants/transactional';
 import { TOPICS } from '../../shared/topology';
 import { integrationEnv, sleep, type IntegrationEnv, type Tap } from '../support/integration';
 
@@ -46,6 +48,21 @@ async function commandFor(
   }
 }
 
+/**
+ * What a participant does when it answers `cmd` (without the business effect): records its reply in its inbox
+ * record (the orchestrator applies only replies their participant recorded) and publishes it. Returns the reply.
+ */
+async function recordReply(cmd: CommandMessage, outcome: 'SUCCEEDED' | 'FAILED', reason?: string) {
+  const reply = replyMessage(cmd, reason === undefined ? { outcome } : { outcome, reason });
+  await processOnce(env.ctx, cmd.step, cmd.id, [], () => ({ outgoing: [reply] }));
+  return replySchema.parse(reply.data);
+}
+
+/** The participant answers `cmd` and the orchestrator applies the reply. */
+async function answer(cmd: CommandMessage, outcome: 'SUCCEEDED' | 'FAILED', reason?: string) {
+  return env.ctx.orchestrator.onReply(await recordReply(cmd, outcome, reason));
+}
+
 async function saga(orderId: string) {
   const doc = await env.ctx.sagas.get(orderId);
   if (!doc) throw new Error('no saga');
@@ -53,39 +70,56 @@ async function saga(orderId: string) {
 }
 
 test('a saga runs to SUCCEEDED; duplicate and late replies change nothing', async () => {
-  const placed = await new OrderService(env.ctx).place(body, null);
+  const placed = await placeOrder(env.ctx, body, null);
   const credit = await commandFor(commands.credit, placed.orderId);
   expect(credit.payload).toEqual({ orderId: placed.orderId, customerId: 'c-1', amountCents: 2500 });
 
-  const creditOk = replyTo(credit, 'SUCCEEDED');
-  expect(await env.ctx.orchestrator.onReply(creditOk)).toEqual({ duplicate: false });
-  expect(await env.ctx.orchestrator.onReply(creditOk)).toEqual({ duplicate: true });
+  const creditOk = await recordReply(credit, 'SUCCEEDED');
+  expect(await env.ctx.orchestrator.onReply(creditOk)).toMatchObject({ duplicate: false });
+  expect(await env.ctx.orchestrator.onReply(creditOk)).toMatchObject({ duplicate: true });
   const inventory = await commandFor(commands.inventory, placed.orderId);
-  await env.ctx.orchestrator.onReply(replyTo(inventory, 'SUCCEEDED'));
+  await answer(inventory, 'SUCCEEDED');
   const payment = await commandFor(commands.payment, placed.orderId);
-  await env.ctx.orchestrator.onReply(replyTo(payment, 'SUCCEEDED'));
+  await answer(payment, 'SUCCEEDED');
 
   const done = await saga(placed.orderId);
   expect(done.status).toBe('SUCCEEDED');
   expect(done.steps.map((s) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
-  // A late failure reply (e.g. a replayed message with another id) cannot reopen a finished saga.
-  await env.ctx.orchestrator.onReply({
-    ...replyTo(payment, 'FAILED', 'PAYMENT_DECLINED'),
-    id: `${payment.id}:replayed`,
-  });
+  // A late failure reply its participant never sent (a forged or corrupted copy) cannot reopen a finished saga.
+  await expect(
+    env.ctx.orchestrator.onReply({
+      ...replyTo(payment, 'FAILED', 'PAYMENT_DECLINED'),
+      id: `${payment.id}:x`,
+    }),
+  ).rejects.toMatchObject({ reason: 'NOT_SENT_BY_PARTICIPANT' });
   expect((await saga(placed.orderId)).version).toBe(done.version);
   await sleep(300);
   expect(commands.credit.received().filter((c) => c.sagaId === placed.orderId)).toHaveLength(1);
 });
 
+test('a reply its participant did not record is refused: a forged SUCCEEDED does not advance the saga', async () => {
+  const placed = await placeOrder(env.ctx, body, null);
+  const credit = await commandFor(commands.credit, placed.orderId);
+  await expect(env.ctx.orchestrator.onReply(replyTo(credit, 'SUCCEEDED'))).rejects.toMatchObject({
+    reason: 'NOT_SENT_BY_PARTICIPANT',
+  });
+  expect((await saga(placed.orderId)).steps[0]!.status).toBe('RUNNING');
+  // The participant's genuine answer (FAILED) is applied, and the forged SUCCEEDED stays refused afterwards.
+  await answer(credit, 'FAILED', 'CREDIT_LIMIT_EXCEEDED');
+  expect(await saga(placed.orderId)).toMatchObject({
+    status: 'ABORTED',
+    failureReason: 'CREDIT_LIMIT_EXCEEDED',
+  });
+});
+
 test('a business failure compensates earlier steps in reverse and aborts', async () => {
-  const placed = await new OrderService(env.ctx).place(body, null);
-  await env.ctx.orchestrator.onReply(replyTo(await commandFor(commands.credit, placed.orderId), 'SUCCEEDED'));
+  const placed = await placeOrder(env.ctx, body, null);
+  await answer(await commandFor(commands.credit, placed.orderId), 'SUCCEEDED');
   const inv = await commandFor(commands.inventory, placed.orderId);
-  await env.ctx.orchestrator.onReply(replyTo(inv, 'FAILED', 'OUT_OF_STOCK'));
+  await answer(inv, 'FAILED', 'OUT_OF_STOCK');
   const release = await commandFor(commands.credit, placed.orderId, (c) => c.action === 'compensate');
   expect((await saga(placed.orderId)).status).toBe('COMPENSATING');
-  await env.ctx.orchestrator.onReply(replyTo(release, 'SUCCEEDED'));
+  await answer(release, 'SUCCEEDED');
   const s = await saga(placed.orderId);
   expect(s.status).toBe('ABORTED');
   expect(s.failureReason).toBe('OUT_OF_STOCK');
@@ -93,7 +127,7 @@ test('a business failure compensates earlier steps in reverse and aborts', async
 });
 
 test('the sweeper times out an overdue step and the saga compensates it', async () => {
-  const placed = await new OrderService(env.ctx).place(body, null);
+  const placed = await placeOrder(env.ctx, body, null);
   await commandFor(commands.credit, placed.orderId);
   await sleep(400);
   const report = await sweep(env.ctx);
@@ -104,12 +138,12 @@ test('the sweeper times out an overdue step and the saga compensates it', async 
   const release = await commandFor(commands.credit, placed.orderId, (c) => c.action === 'compensate');
   // Two sweepers at once do no harm: the timeout is one inbox-deduplicated event.
   await Promise.all([sweep(env.ctx), sweep(env.ctx)]);
-  await env.ctx.orchestrator.onReply(replyTo(release, 'SUCCEEDED'));
+  await answer(release, 'SUCCEEDED');
   expect((await saga(placed.orderId)).status).toBe('ABORTED');
 });
 
 test('the same Idempotency-Key with the same body starts one saga; another body is refused', async () => {
-  const service = new OrderService(env.ctx);
+  const service = orderPlacer(env.ctx);
   // Concurrent first uses of one key: both get the same order.
   const [a, b] = await Promise.all([service.place(body, 'key-1'), service.place({ ...body }, 'key-1')]);
   const orders = [a, b];
@@ -127,7 +161,7 @@ test('the same Idempotency-Key with the same body starts one saga; another body 
 });
 
 test('a compensation that never completes makes the saga FAILED: visible in the view and in `saga list --status FAILED`', async () => {
-  const placed = await new OrderService(env.ctx).place(body, null);
+  const placed = await placeOrder(env.ctx, body, null);
   await commandFor(commands.credit, placed.orderId);
   // No participant answers: the forward step times out, then each compensation attempt times out.
   for (let i = 0; i < 10 && (await saga(placed.orderId)).status !== 'FAILED'; i++) {
@@ -148,8 +182,8 @@ test('a compensation that never completes makes the saga FAILED: visible in the 
   );
   expect(cli.stderr).toBe('');
   expect(cli.status).toBe(0);
-  const listed = JSON.parse(cli.stdout) as { orderId: string; sagaStatus: string; reason: string }[];
-  expect(listed.find((r) => r.orderId === placed.orderId)).toMatchObject({
+  const listed = JSON.parse(cli.stdout) as { sagaId: string; sagaStatus: string; reason: string }[];
+  expect(listed.find((r) => r.sagaId === placed.orderId)).toMatchObject({
     sagaStatus: 'FAILED',
     reason: failed.failedReason,
   });
@@ -157,7 +191,7 @@ test('a compensation that never completes makes the saga FAILED: visible in the 
 
   // The operator fixes the cause and the compensation is confirmed at last: the saga resumes and aborts.
   const release = await commandFor(commands.credit, placed.orderId, (c) => c.action === 'compensate');
-  await env.ctx.orchestrator.onReply(replyTo(release, 'SUCCEEDED'));
+  await answer(release, 'SUCCEEDED');
   const resumed = await saga(placed.orderId);
   expect(resumed.status).toBe('ABORTED');
   expect(orderView(resumed)).toMatchObject({ status: 'REJECTED', rejectionReason: 'STEP_TIMEOUT' });

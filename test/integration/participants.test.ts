@@ -5,12 +5,14 @@
  */
 import { creditParticipant } from '../../functions/credit/service';
 import { inventoryParticipant } from '../../functions/inventory/service';
-import { PaymentService, type PaymentDoc } from '../../functions/payment/service';
-import { runTxParticipant } from '../../shared/participant';
-import { COLLECTIONS } from '../../shared/store/collections';
+import { PaymentService } from '../../functions/payment/service';
+import type { PaymentDoc } from '../../shared/participants/payment';
+import { runTxParticipant } from '../../shared/runtime/participants/transactional';
+import { COLLECTIONS } from '../../shared/runtime/store/collections';
 import { TOPICS } from '../../shared/topology';
-import { TransientError } from '../../shared/errors';
-import { command, order, redeliverUntilDone } from '../support/commands';
+import { TransientError } from '../../shared/runtime/errors';
+import { replySchema, type ReplyMessage } from '../../shared/runtime/messages';
+import { command, issue, order, redeliverUntilDone } from '../support/commands';
 import { integrationEnv, type IntegrationEnv, type Tap } from '../support/integration';
 
 let env: IntegrationEnv;
@@ -39,11 +41,11 @@ const credit = () => creditParticipant(env.db);
 const inventory = () => inventoryParticipant(env.db);
 const payments = () => new PaymentService(env.db, env.ctx, env.ctx.gateway);
 
-async function repliesFor(orderId: string, n: number): Promise<Record<string, unknown>[]> {
+async function repliesFor(orderId: string, n: number): Promise<ReplyMessage[]> {
   const until = Date.now() + 15_000;
   for (;;) {
     const mine = replies.received().filter((r) => r.sagaId === orderId);
-    if (mine.length >= n || Date.now() > until) return mine;
+    if (mine.length >= n || Date.now() > until) return mine.map((r) => replySchema.parse(r));
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -60,6 +62,7 @@ async function ledgerState(orderId: string): Promise<string | undefined> {
 describe('credit participant', () => {
   test('reserves once however often the command is delivered, and replies SUCCEEDED', async () => {
     const o = order({ customerId: 'alice', totalCents: 2_500 });
+    await issue(env.db, o);
     const cmd = command(o, 'credit', 'forward');
     const results = await Promise.all(
       [1, 2, 3].map(() => redeliverUntilDone(() => runTxParticipant(env.ctx, credit(), cmd))),
@@ -90,6 +93,7 @@ describe('credit participant', () => {
     'customer %s ordering %i cents fails with %s and changes nothing',
     async (customerId, totalCents, reason) => {
       const o = order({ customerId, totalCents });
+      await issue(env.db, o);
       const r = await runTxParticipant(env.ctx, credit(), command(o, 'credit', 'forward'));
       expect(r.outcome).toEqual({ outcome: 'FAILED', reason });
       if (customerId === 'bob') expect(await env.creditUsed('bob')).toBe(0);
@@ -99,6 +103,7 @@ describe('credit participant', () => {
 
   test('a release that overtakes its reserve leaves a tombstone; the late reserve is REFUSED', async () => {
     const o = order({ customerId: 'alice', totalCents: 700 });
+    await issue(env.db, o);
     await runTxParticipant(env.ctx, credit(), command(o, 'credit', 'compensate'));
     const late = await runTxParticipant(env.ctx, credit(), command(o, 'credit', 'forward'));
     expect(late.outcome).toEqual({ outcome: 'REFUSED', reason: 'COMPENSATED_BEFORE_FORWARD' });
@@ -107,6 +112,7 @@ describe('credit participant', () => {
 
   test('a Firestore-reserved-looking id (__x__) is an ordinary customer', async () => {
     const o = order({ customerId: '__x__', totalCents: 400 });
+    await issue(env.db, o);
     const r = await runTxParticipant(env.ctx, credit(), command(o, 'credit', 'forward'));
     expect(r.outcome).toEqual({ outcome: 'SUCCEEDED' });
     expect(await env.creditUsed('__x__')).toBe(400);
@@ -114,6 +120,7 @@ describe('credit participant', () => {
 
   test('concurrent reserves on one customer never exceed the limit', async () => {
     const orders = Array.from({ length: 16 }, () => order({ customerId: 'crowd', totalCents: 150 }));
+    await issue(env.db, ...orders);
     const results = await Promise.all(
       orders.map((o) =>
         redeliverUntilDone(() => runTxParticipant(env.ctx, credit(), command(o, 'credit', 'forward'))),
@@ -134,6 +141,7 @@ describe('inventory participant', () => {
         { sku: 'pear', quantity: 1, unitPriceCents: 10 },
       ],
     });
+    await issue(env.db, ok);
     expect(
       (await runTxParticipant(env.ctx, inventory(), command(ok, 'inventory', 'forward'))).outcome,
     ).toEqual({ outcome: 'SUCCEEDED' });
@@ -146,11 +154,13 @@ describe('inventory participant', () => {
         { sku: 'pear', quantity: 1, unitPriceCents: 10 },
       ],
     });
+    await issue(env.db, short);
     const r = await runTxParticipant(env.ctx, inventory(), command(short, 'inventory', 'forward'));
     expect(r.outcome).toEqual({ outcome: 'FAILED', reason: 'OUT_OF_STOCK' });
     expect([await env.stock('apple'), await env.stock('pear')]).toEqual([7, 0]);
 
     const unknown = order({ customerId: 'alice', items: [{ sku: 'nope', quantity: 1, unitPriceCents: 1 }] });
+    await issue(env.db, unknown);
     expect(
       (await runTxParticipant(env.ctx, inventory(), command(unknown, 'inventory', 'forward'))).outcome,
     ).toEqual({
@@ -169,6 +179,7 @@ describe('inventory participant', () => {
     const orders = Array.from({ length: 12 }, () =>
       order({ customerId: 'alice', items: [{ sku: 'hot', quantity: 1, unitPriceCents: 1 }] }),
     );
+    await issue(env.db, ...orders);
     const results = await Promise.all(
       orders.map((o) =>
         redeliverUntilDone(() => runTxParticipant(env.ctx, inventory(), command(o, 'inventory', 'forward'))),
@@ -183,6 +194,7 @@ describe('inventory participant', () => {
 describe('payment participant', () => {
   test('tok_visa charges once; refund returns the money', async () => {
     const o = order({ customerId: 'alice', paymentToken: 'tok_visa', totalCents: 999 });
+    await issue(env.db, o);
     await payments().handle(command(o, 'payment', 'forward'));
     await payments().handle(command(o, 'payment', 'forward'));
     expect(await payment(o.orderId)).toMatchObject({ status: 'CHARGED', amountCents: 999 });
@@ -199,6 +211,7 @@ describe('payment participant', () => {
 
   test('tok_chargeDeclined is a business failure', async () => {
     const o = order({ customerId: 'alice', paymentToken: 'tok_chargeDeclined' });
+    await issue(env.db, o);
     await payments().handle(command(o, 'payment', 'forward'));
     expect((await payment(o.orderId))?.status).toBe('DECLINED');
     expect((await repliesFor(o.orderId, 1))[0]).toMatchObject({
@@ -209,6 +222,7 @@ describe('payment participant', () => {
 
   test('tok_flaky fails transiently twice, then charges on the 3rd delivery', async () => {
     const o = order({ customerId: 'alice', paymentToken: 'tok_flaky' });
+    await issue(env.db, o);
     const cmd = command(o, 'payment', 'forward');
     await expect(payments().handle(cmd)).rejects.toBeInstanceOf(TransientError);
     await expect(payments().handle(cmd)).rejects.toBeInstanceOf(TransientError);
@@ -218,6 +232,7 @@ describe('payment participant', () => {
 
   test('tok_unavailable: the refund voids the order, the late charge is refused, no money moves', async () => {
     const o = order({ customerId: 'alice', paymentToken: 'tok_unavailable' });
+    await issue(env.db, o);
     const charge = command(o, 'payment', 'forward');
     await expect(payments().handle(charge)).rejects.toBeInstanceOf(TransientError);
     await payments().handle(command(o, 'payment', 'compensate'));
@@ -231,6 +246,7 @@ describe('payment participant', () => {
 
   test('a refund before any charge leaves a CANCELLED tombstone; the charge never reaches the gateway', async () => {
     const o = order({ customerId: 'alice', paymentToken: 'tok_visa' });
+    await issue(env.db, o);
     await payments().handle(command(o, 'payment', 'compensate'));
     await payments().handle(command(o, 'payment', 'forward'));
     expect((await payment(o.orderId))?.status).toBe('CANCELLED');

@@ -1,7 +1,7 @@
 /**
  * Per-test-file isolation: every test file uses its own GOOGLE_CLOUD_PROJECT on the shared emulators.
  */
-import { resetConfigForTests } from '../../shared/config';
+import { resetConfigForTests } from '../../shared/runtime/config';
 import { freePort, freePortRange } from '../../emulator/ports';
 import { FUNCTION_KEYS } from '../../shared/topology';
 

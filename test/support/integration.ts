@@ -6,9 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
-import { parseConfig } from '../../shared/config';
-import { PubSubPublisher } from '../../shared/pubsub/publisher';
-import { COLLECTIONS, docId } from '../../shared/store/collections';
+import { parseConfig } from '../../shared/runtime/config';
+import { GRPC, grpcCode } from '../../shared/runtime/errors';
+import { PubSubPublisher } from '../../shared/runtime/pubsub/publisher';
+import { CREDIT_COLLECTIONS } from '../../shared/participants/credit';
+import { INVENTORY_COLLECTIONS } from '../../shared/participants/inventory';
+import { docId } from '../../shared/runtime/store/collections';
 import { ALL_TOPICS } from '../../shared/topology';
 import { uniqueProjectId } from './env';
 import { buildContext, type Context, type ContextOverrides } from '../../functions/context';
@@ -79,20 +82,20 @@ export async function integrationEnv(
     async seed(customers, products) {
       const batch = db.batch();
       for (const c of customers) {
-        batch.set(db.collection(COLLECTIONS.customers).doc(docId(c.customerId)), {
+        batch.set(db.collection(CREDIT_COLLECTIONS.customers).doc(docId(c.customerId)), {
           ...c,
           creditUsedCents: 0,
         });
       }
-      for (const p of products) batch.set(db.collection(COLLECTIONS.products).doc(docId(p.sku)), p);
+      for (const p of products) batch.set(db.collection(INVENTORY_COLLECTIONS.products).doc(docId(p.sku)), p);
       await batch.commit();
     },
     async creditUsed(customerId) {
-      const snap = await db.collection(COLLECTIONS.customers).doc(docId(customerId)).get();
+      const snap = await db.collection(CREDIT_COLLECTIONS.customers).doc(docId(customerId)).get();
       return Number(snap.get('creditUsedCents'));
     },
     async stock(sku) {
-      const snap = await db.collection(COLLECTIONS.products).doc(docId(sku)).get();
+      const snap = await db.collection(INVENTORY_COLLECTIONS.products).doc(docId(sku)).get();
       return Number(snap.get('available'));
     },
     async close() {
@@ -105,7 +108,7 @@ export async function integrationEnv(
 }
 
 function ignoreExists(err: unknown): void {
-  if ((err as { code?: number }).code !== 6) throw err;
+  if (grpcCode(err) !== GRPC.ALREADY_EXISTS) throw err;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -2,7 +2,23 @@
  * parseConfig: the defaults of contract §2, validation of every variable (the error names the variable), and the
  * local-vs-cloud emulator defaults. parseConfig is pure: it never reads process.env.
  */
-import { ConfigError, parseConfig } from '../../shared/config';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { checkStartVersions, ConfigError, parseConfig } from '../../shared/runtime/config';
+import { defineSaga, Registry, step } from '../../shared/runtime/registry';
+import { credit } from '../../shared/participants/credit';
+import { registry as deployment } from '../../shared/registry';
+
+const data = z.object({ orderId: z.string(), customerId: z.string(), amountCents: z.number() });
+const creditStep = step({ participant: credit, payload: (d: z.infer<typeof data>) => d });
+const saga = (type: string, version: number) =>
+  defineSaga({
+    definition: { type, version, steps: ['credit'] },
+    dataSchema: data,
+    steps: { credit: creditStep },
+  });
+const [a1, a2, b1] = [saga('a', 1), saga('a', 2), saga('b', 1)];
 
 /** Expects parseConfig(env) to throw a ConfigError naming `variable`; returns its message. */
 function rejects(env: NodeJS.ProcessEnv, variable: string): string {
@@ -177,4 +193,82 @@ describe('emulator hosts', () => {
       expect(c[other]).toBe(def);
     },
   );
+});
+
+describe('SAGA_START_VERSIONS', () => {
+  const registry = new Registry({ participants: [credit], sagas: [a1, a2, b1] });
+  const parse = (value: string) => parseConfig({ SAGA_START_VERSIONS: value }).startVersions;
+
+  it('is empty by default: every type starts on its newest version', () => {
+    expect([...parseConfig({}).startVersions]).toEqual([]);
+    expect(() => checkStartVersions(parseConfig({}), registry)).not.toThrow();
+  });
+
+  it('parses a comma-separated list of type=version (spaces and empty entries allowed)', () => {
+    expect([...parse('a=1')]).toEqual([['a', 1]]);
+    expect([...parse(' a = 1 , b=1,')]).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    expect(() => checkStartVersions({ startVersions: parse('a=1,b=1') }, registry)).not.toThrow();
+  });
+
+  it.each(['a', 'a=', '=1', 'a=0', 'a=-1', 'a=1.5', 'a=x', 'a=1=2', 'a b=1', 'a=1;b=2', 'a=1,a=2'])(
+    'rejects the malformed %j, naming the variable',
+    (value) => {
+      expect(rejects({ SAGA_START_VERSIONS: value }, 'SAGA_START_VERSIONS')).toContain(JSON.stringify(value));
+    },
+  );
+
+  it('an unknown saga type stops the composition with a message naming the variable and the type', () => {
+    let caught: unknown;
+    try {
+      checkStartVersions({ startVersions: parse('a=1,nope=1') }, registry);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toMatch(/SAGA_START_VERSIONS: unknown saga type nope \(known: a, b\)/);
+  });
+
+  it('an unknown version of a known type names the type, the version and the known versions', () => {
+    expect(() => checkStartVersions({ startVersions: parse('b=2') }, registry)).toThrow(
+      /SAGA_START_VERSIONS: saga type b has no definition version 2 \(known: 1\)/,
+    );
+    expect(() => checkStartVersions({ startVersions: parse('a=3') }, registry)).toThrow(
+      /saga type a has no definition version 3 \(known: 1, 2\)/,
+    );
+  });
+
+  it('the deployment: trip-booking=1 and =2 are valid, trip-booking=3 is not', () => {
+    expect(() => checkStartVersions({ startVersions: parse('trip-booking=1') }, deployment)).not.toThrow();
+    expect(() =>
+      checkStartVersions({ startVersions: parse('trip-booking=2,order-placement=1') }, deployment),
+    ).not.toThrow();
+    expect(() => checkStartVersions({ startVersions: parse('trip-booking=3') }, deployment)).toThrow(
+      /trip-booking has no definition version 3 \(known: 1, 2\)/,
+    );
+  });
+});
+
+describe('SAGA_TRACING and SAGA_TRACE_DIR', () => {
+  it('default: local on the emulators, cloud on Google Cloud; no trace directory unless given', () => {
+    expect(parseConfig({})).toMatchObject({ tracing: 'local', traceDir: null });
+    expect(parseConfig({ K_SERVICE: 'credit' }).tracing).toBe('cloud');
+    expect(parseConfig({ PUBSUB_EMULATOR_HOST: '', FIRESTORE_EMULATOR_HOST: '' }).tracing).toBe('cloud');
+  });
+
+  it('takes off, local and cloud, and the directory', () => {
+    expect(parseConfig({ SAGA_TRACING: 'off' }).tracing).toBe('off');
+    const dir = path.join(os.tmpdir(), 'saga-traces-test');
+    expect(parseConfig({ K_SERVICE: 'x', SAGA_TRACING: 'local', SAGA_TRACE_DIR: dir })).toMatchObject({
+      tracing: 'local',
+      traceDir: dir,
+    });
+  });
+
+  it('rejects anything else, naming the variable', () => {
+    rejects({ SAGA_TRACING: 'on' }, 'SAGA_TRACING');
+    rejects({ SAGA_TRACE_DIR: '' }, 'SAGA_TRACE_DIR');
+  });
 });

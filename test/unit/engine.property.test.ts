@@ -10,14 +10,25 @@
  *    command applies its effect when the drawn outcome is SUCCEEDED; a compensation undoes an applied effect
  *    (idempotently per saga) or, arriving before the forward, leaves a tombstone so the late forward is REFUSED.
  *    A compensation always SUCCEEDS.
- *  - at random, the sweeper fires: the clock jumps to the saga's deadlineAt and a timeout event for what it awaits
- *    is applied; old timeout events are replayed too (they must be ignored).
+ *  - at random, the sweeper fires for one outstanding command: the clock jumps to that command's deadline and a
+ *    timeout event for it is applied (sometimes as "queued": its deadline is postponed; sometimes as a dead letter:
+ *    at once); old timeout events are replayed too (they must be ignored).
+ * Definitions are sequential or have stages (steps run in parallel within a stage). Each saga skips an arbitrary set
+ * of its steps (as a binding's `when` would): a skipped step is never sent, never compensated, and its drawn outcome
+ * never matters.
  * A saga becomes FAILED only when a compensation timed out compensationMaxAttempts times; since no message is lost
  * here, the late confirmation of that compensation may still arrive and resume it (it then ends ABORTED, net zero).
  */
 import fc from 'fast-check';
-import { decide, isTerminal, start } from '../../shared/saga/engine';
-import { orderPlacement } from '../../shared/saga/order-placement';
+import {
+  commandRef,
+  decide,
+  isTerminal,
+  outstandingOf,
+  stagesOf,
+  start,
+} from '../../shared/runtime/engine/engine';
+import { orderPlacement } from '../../shared/sagas/order-placement/definition';
 import type {
   Decision,
   EngineOptions,
@@ -25,7 +36,7 @@ import type {
   SagaDefinition,
   SagaEvent,
   SagaState,
-} from '../../shared/saga/types';
+} from '../../shared/runtime/engine/types';
 
 const STEP_TIMEOUT_MS = 1_000;
 const T0 = Date.UTC(2024, 5, 1);
@@ -49,7 +60,7 @@ type Msg = CommandMsg | ReplyMsg;
 
 type Choice =
   | { kind: 'deliver'; pick: number; duplicate: boolean }
-  | { kind: 'timeout'; pick: number }
+  | { kind: 'timeout'; pick: number; how: 'deadline' | 'queued' | 'deadLetter' }
   | { kind: 'replayTimeout'; pick: number }
   | { kind: 'tick'; ms: number };
 
@@ -65,16 +76,23 @@ interface Effect {
 interface SagaRun {
   id: string;
   outcomes: Forward[];
+  skipped: boolean[];
   state: SagaState;
   effects: Effect[];
   forwardsIssued: number[];
   timeoutsApplied: number;
 }
 
+interface SagaSpec {
+  outcomes: Forward[];
+  /** Per step: skipped at start. */
+  skipped: boolean[];
+}
+
 interface Scenario {
   def: SagaDefinition;
   compensationMaxAttempts: number;
-  sagas: Forward[][];
+  sagas: SagaSpec[];
   choices: Choice[];
 }
 
@@ -89,14 +107,40 @@ const forwardArb: fc.Arbitrary<Forward> = fc.oneof(
   },
 );
 
+/** Steps s0…s(n-1), cut into stages where `cuts` says (cut i: a new stage starts at step i + 1). */
+function staged(n: number, cuts: boolean[]): SagaDefinition {
+  const steps = Array.from({ length: n }, (_, i) => `s${i}`);
+  const stages: string[][] = [[]];
+  steps.forEach((step, i) => {
+    if (i > 0 && cuts[i - 1]) stages.push([]);
+    stages[stages.length - 1]!.push(step);
+  });
+  return { type: `staged-${n}`, steps, stages };
+}
+
+const stagedArb: fc.Arbitrary<SagaDefinition> = fc
+  .integer({ min: 2, max: 5 })
+  .chain((n) =>
+    fc.array(fc.boolean(), { minLength: n - 1, maxLength: n - 1 }).map((cuts) => staged(n, cuts)),
+  );
+
 const defArb: fc.Arbitrary<SagaDefinition> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant(orderPlacement.definition) },
+  { weight: 2, arbitrary: fc.constant(orderPlacement.definition) },
   {
     weight: 1,
     arbitrary: fc
       .integer({ min: 1, max: 5 })
       .map((n) => ({ type: `generic-${n}`, steps: Array.from({ length: n }, (_, i) => `s${i}`) })),
   },
+  {
+    weight: 1,
+    arbitrary: fc.constant({
+      type: 'trip-like',
+      steps: ['flight', 'hotel', 'car', 'payment'],
+      stages: [['flight'], ['hotel', 'car'], ['payment']],
+    }),
+  },
+  { weight: 2, arbitrary: stagedArb },
 );
 
 const choiceArb: fc.Arbitrary<Choice> = fc.oneof(
@@ -109,7 +153,19 @@ const choiceArb: fc.Arbitrary<Choice> = fc.oneof(
       duplicate: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('timeout' as const), pick: fc.nat() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('timeout' as const),
+      pick: fc.nat(),
+      how: fc.constantFrom(
+        'deadline' as const,
+        'deadline' as const,
+        'queued' as const,
+        'deadLetter' as const,
+      ),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replayTimeout' as const), pick: fc.nat() }) },
   {
     weight: 1,
@@ -124,10 +180,17 @@ const scenarioArb: fc.Arbitrary<Scenario> = defArb.chain((def) =>
   fc.record({
     def: fc.constant(def),
     compensationMaxAttempts: fc.integer({ min: 1, max: 3 }),
-    sagas: fc.array(fc.array(forwardArb, { minLength: def.steps.length, maxLength: def.steps.length }), {
-      minLength: 1,
-      maxLength: 3,
-    }),
+    sagas: fc.array(
+      fc.record({
+        outcomes: fc.array(forwardArb, { minLength: def.steps.length, maxLength: def.steps.length }),
+        // One step in four is skipped.
+        skipped: fc.array(
+          fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+          { minLength: def.steps.length, maxLength: def.steps.length },
+        ),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
     choices: fc.array(choiceArb, { maxLength: RANDOM_CHOICES }),
   }),
 );
@@ -142,6 +205,12 @@ const seen = {
   refusedForwards: 0,
   tombstones: 0,
   forwardTimeouts: 0,
+  /** Replies or timeouts that left a sibling outstanding (a group waiting). */
+  groupWaits: 0,
+  postponed: 0,
+  skippedSteps: 0,
+  /** Sagas that compensated past a skipped step. */
+  compensatedPastSkipped: 0,
 };
 
 function deepFreeze<T>(value: T): T {
@@ -164,26 +233,50 @@ function checkedDecide(state: SagaState, event: SagaEvent, now: number, opts: En
     expect(d.commands).toEqual([]);
     expect(d.state).toEqual(snapshot);
   }
-  expect(d.commands.length).toBeLessThanOrEqual(1);
+  const largestStage = Math.max(...stagesOfState(d.state).map((st) => st.length));
+  expect(d.commands.length).toBeLessThanOrEqual(largestStage);
+  const outstanding = outstandingOf(d.state);
   if (isTerminal(d.state)) {
     expect(d.commands).toEqual([]);
+    expect(outstanding).toEqual([]);
     expect(d.state.awaiting).toBeNull();
     expect(d.state.deadlineAt).toBeNull();
   } else {
-    expect(d.state.awaiting).not.toBeNull();
-    expect(d.state.deadlineAt).not.toBeNull();
-    if (d.changed) {
-      // A change while not terminal always (re-)issues exactly the awaited command.
-      expect(d.commands).toEqual([d.state.awaiting]);
+    expect(outstanding.length).toBeGreaterThan(0);
+    expect(commandRef(d.state.awaiting!)).toEqual(commandRef(outstanding[0]!));
+    expect(d.state.deadlineAt).toBe(Math.min(...outstanding.map((o) => o.deadlineAt)));
+    // Every command issued is outstanding, with a fresh deadline.
+    for (const c of d.commands) {
+      expect(outstanding.find((o) => o.step === c.step && o.action === c.action)).toMatchObject({
+        ...c,
+        issuedAt: now,
+        deadlineAt: now + opts.stepTimeoutMs,
+      });
+    }
+    if (d.changed && !d.deferred && largestStage === 1) {
+      // Sequential: a change while not terminal always (re-)issues exactly the awaited command.
+      expect(d.commands).toEqual([commandRef(d.state.awaiting!)]);
       expect(d.state.deadlineAt).toBe(now + opts.stepTimeoutMs);
     }
   }
   return { ...d, state: structuredClone(d.state) };
 }
 
-function runScenario(sc: Scenario): void {
+/** The stages of a saga as step names (consecutive steps with the same `stage`). */
+function stagesOfState(state: SagaState): string[][] {
+  const stages: string[][] = [];
+  state.steps.forEach((s, i) => {
+    if (i > 0 && s.stage !== undefined && s.stage === state.steps[i - 1]!.stage)
+      stages[stages.length - 1]!.push(s.name);
+    else stages.push([s.name]);
+  });
+  return stages;
+}
+
+function runScenario(sc: Scenario): SagaRun[] {
   const opts: EngineOptions = {
     stepTimeoutMs: STEP_TIMEOUT_MS,
+    scheduleToStartMs: 20 * STEP_TIMEOUT_MS,
     compensationMaxAttempts: sc.compensationMaxAttempts,
   };
   const steps = sc.def.steps;
@@ -201,12 +294,19 @@ function runScenario(sc: Scenario): void {
     }
   };
 
-  sc.sagas.forEach((outcomes, i) => {
+  sc.sagas.forEach(({ outcomes, skipped }, i) => {
     const id = `order-${i}`;
-    const d = start(sc.def, id, now, opts);
+    const d = start(
+      sc.def,
+      id,
+      now,
+      opts,
+      steps.filter((_, j) => skipped[j]),
+    );
     runs.set(id, {
       id,
       outcomes,
+      skipped,
       state: structuredClone(d.state),
       effects: steps.map(() => ({ applied: 0, undone: 0, forwardSeen: false, tombstone: false, refused: 0 })),
       forwardsIssued: steps.map(() => 0),
@@ -222,6 +322,8 @@ function runScenario(sc: Scenario): void {
     const run = runs.get(m.sagaId)!;
     const index = steps.indexOf(m.step);
     const effect = run.effects[index]!;
+    // No command of a skipped step is ever issued (neither forward nor compensation).
+    expect(`${m.step} skipped: ${run.skipped[index]}`).toBe(`${m.step} skipped: false`);
     let reply: ReplyMsg['event'];
     const base = { kind: 'reply' as const, step: m.step, action: m.action, attempt: m.attempt };
     if (m.action === 'forward') {
@@ -253,22 +355,26 @@ function runScenario(sc: Scenario): void {
     const d = checkedDecide(run.state, event, now, opts);
     run.state = d.state;
     if (d.changed && event.kind === 'timeout') run.timeoutsApplied += 1;
+    if (d.changed && !isTerminal(d.state) && d.commands.length === 0 && !d.deferred) seen.groupWaits += 1;
+    if (d.deferred && d.changed) seen.postponed += 1;
+    const givenUp = d.state.steps.filter((s) => s.status === 'COMPENSATION_FAILED');
+    for (const s of givenUp) expect(s.compensationAttempts).toBe(sc.compensationMaxAttempts);
     if (!wasFailed && d.state.status === 'FAILED') {
-      // FAILED only when a compensation timed out compensationMaxAttempts times (compensations never fail here).
+      // FAILED only when a compensation timed out compensationMaxAttempts times (compensations never fail here),
+      // once its siblings answered; the reason names the first such step in definition order.
       seen.FAILED += 1;
-      expect(event.kind).toBe('timeout');
+      expect(givenUp.length).toBeGreaterThan(0);
       expect(d.state.failedReason).toBe(
-        `compensation of ${event.step} did not complete after ${sc.compensationMaxAttempts} attempts`,
+        `compensation of ${givenUp[0]!.name} did not complete after ${sc.compensationMaxAttempts} attempts`,
       );
-      expect(d.state.steps.find((s) => s.name === event.step)!.compensationAttempts).toBe(
-        sc.compensationMaxAttempts,
-      );
+      expect(outstandingOf(d.state)).toEqual([]);
     }
     if (wasFailed && d.changed) {
-      // Only the late confirmation of the compensation given up on may move a FAILED saga (it resumes).
+      // Only the late confirmation of a compensation given up on may move a FAILED saga (it resumes, or stays
+      // FAILED while another compensation of its stage is still given up on).
       seen.resumed += 1;
       expect(event).toMatchObject({ kind: 'reply', action: 'compensate', outcome: 'SUCCEEDED' });
-      expect(d.state.status).not.toBe('FAILED');
+      if (d.state.status === 'FAILED') expect(givenUp.length).toBeGreaterThan(0);
     }
     send(sagaId, d.commands);
   };
@@ -294,11 +400,23 @@ function runScenario(sc: Scenario): void {
         if (bus.length > 0) deliver(choice.pick % bus.length, choice.duplicate);
         break;
       case 'timeout': {
-        const active = [...runs.values()].filter((r) => !isTerminal(r.state));
-        if (active.length === 0) break;
-        const run = active[choice.pick % active.length]!;
-        now = Math.max(now, run.state.deadlineAt!);
-        const event: SagaEvent = { kind: 'timeout', ...run.state.awaiting! };
+        const candidates = [...runs.values()].flatMap((r) =>
+          outstandingOf(r.state).map((o) => ({ run: r, cmd: o })),
+        );
+        if (candidates.length === 0) break;
+        const { run, cmd } = candidates[choice.pick % candidates.length]!;
+        let event: SagaEvent;
+        if (choice.how === 'deadLetter') {
+          event = { kind: 'timeout', ...commandRef(cmd), cause: 'deadLetter' };
+        } else {
+          now = Math.max(now, cmd.deadlineAt);
+          event = {
+            kind: 'timeout',
+            ...commandRef(cmd),
+            cause: 'deadline',
+            ...(choice.how === 'queued' ? { queued: true } : {}),
+          };
+        }
         if (event.action === 'forward') seen.forwardTimeouts += 1;
         timeoutsSent.push({ sagaId: run.id, event });
         orchestrate(run.id, event);
@@ -307,10 +425,16 @@ function runScenario(sc: Scenario): void {
       case 'replayTimeout': {
         if (timeoutsSent.length === 0) break;
         const old = timeoutsSent[choice.pick % timeoutsSent.length]!;
-        const before = runs.get(old.sagaId)!.state.version;
-        now += STEP_TIMEOUT_MS; // even long overdue, an old timeout is stale
+        const run = runs.get(old.sagaId)!;
+        const before = run.state.version;
+        now += STEP_TIMEOUT_MS; // even long overdue, an old timeout is stale...
+        const stillOutstanding = outstandingOf(run.state).some(
+          (o) =>
+            o.step === old.event.step && o.action === old.event.action && o.attempt === old.event.attempt,
+        );
         orchestrate(old.sagaId, old.event);
-        expect(runs.get(old.sagaId)!.state.version).toBe(before);
+        // ...unless it was only a postponement (not consumed: the same timeout may apply later).
+        if (!stillOutstanding) expect(run.state.version).toBe(before);
         break;
       }
       case 'tick':
@@ -329,7 +453,7 @@ function runScenario(sc: Scenario): void {
   }
 
   for (const run of runs.values()) {
-    const { state, effects, outcomes } = run;
+    const { state, effects, outcomes, skipped } = run;
     expect(isTerminal(state)).toBe(true);
     if (state.status === 'SUCCEEDED') seen.SUCCEEDED += 1;
     if (state.status === 'ABORTED') seen.ABORTED += 1;
@@ -341,27 +465,63 @@ function runScenario(sc: Scenario): void {
       seen.refusedForwards += e.refused;
       if (e.tombstone) seen.tombstones += 1;
     });
-    const firstFailure = outcomes.findIndex((o) => o.outcome === 'FAILED');
+    // Skipped steps keep their status and have no effect, whatever was drawn for them.
+    state.steps.forEach((s, i) => {
+      expect(s.status === 'SKIPPED').toBe(skipped[i]);
+      if (skipped[i]) expect(effects[i]).toMatchObject({ applied: 0, forwardSeen: false, tombstone: false });
+    });
+    seen.skippedSteps += skipped.filter(Boolean).length;
+    const stages = stagesOf(sc.def).map((st) => st.map((name) => steps.indexOf(name)));
+    // From the answers alone (a skipped step's never counts): the first stage with a failure, and its first
+    // failure in definition order.
+    const fails = (i: number) => !skipped[i] && outcomes[i]!.outcome === 'FAILED';
+    const failingStage = stages.find((st) => st.some(fails));
+    const firstFailure = failingStage?.find(fails) ?? -1;
     const timedOutForward = state.history.some((h) => h.type === 'STEP_TIMED_OUT');
+    const ended = (i: number) =>
+      state.history.some(
+        (h) => h.step === steps[i] && (h.type === 'STEP_FAILED' || h.type === 'STEP_TIMED_OUT'),
+      );
 
     switch (state.status) {
       case 'SUCCEEDED':
         expect(firstFailure).toBe(-1);
         expect(timedOutForward).toBe(false);
-        effects.forEach((e) => expect(e).toMatchObject({ applied: 1, undone: 0, tombstone: false }));
-        expect(state.steps.every((s) => s.status === 'SUCCEEDED')).toBe(true);
+        effects.forEach((e, i) => {
+          if (!skipped[i]) expect(e).toMatchObject({ applied: 1, undone: 0, tombstone: false });
+        });
+        expect(state.steps.every((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED')).toBe(true);
         break;
       case 'ABORTED':
         // Net zero: every applied effect was compensated exactly once.
         effects.forEach((e) => expect(e.applied - e.undone).toBe(0));
-        state.steps.forEach((s) => expect(['COMPENSATED', 'FAILED', 'PENDING']).toContain(s.status));
-        if (timedOutForward) {
-          expect(state.failureReason).toBe('STEP_TIMEOUT');
-        } else {
-          expect(firstFailure).toBeGreaterThanOrEqual(0);
-          const failed = outcomes[firstFailure]!;
-          expect(state.failureReason).toBe(failed.outcome === 'FAILED' ? failed.reason : 'unreachable');
-          expect(state.steps[firstFailure]!.status).toBe('FAILED');
+        state.steps.forEach((s) =>
+          expect(['COMPENSATED', 'FAILED', 'PENDING', 'SKIPPED']).toContain(s.status),
+        );
+        if (
+          state.steps.some(
+            (s, i) =>
+              s.status === 'SKIPPED' && state.steps.slice(0, i).some((p) => p.status === 'COMPENSATED'),
+          )
+        )
+          seen.compensatedPastSkipped += 1;
+        {
+          // The first stage where a step failed or timed out; its first such step (definition order) gives the
+          // reason; no later stage ever started.
+          const k = stages.findIndex((st) => st.some(ended));
+          expect(k).toBeGreaterThanOrEqual(0);
+          const first = stages[k]!.find(ended)!;
+          const drawn = outcomes[first]!;
+          const timedOut = state.history.some((h) => h.step === steps[first] && h.type === 'STEP_TIMED_OUT');
+          expect(state.failureReason).toBe(
+            timedOut ? 'STEP_TIMEOUT' : drawn.outcome === 'FAILED' ? drawn.reason : 'unreachable',
+          );
+          if (!timedOutForward) expect(state.steps[first]!.status).toBe('FAILED');
+          for (const later of stages.slice(k + 1).flat()) expect(run.forwardsIssued[later]).toBe(0);
+          // Every step FAILED drew a business failure.
+          state.steps.forEach((s, i) => {
+            if (s.status === 'FAILED') expect(outcomes[i]!.outcome).toBe('FAILED');
+          });
         }
         break;
       case 'FAILED':
@@ -370,7 +530,8 @@ function runScenario(sc: Scenario): void {
         throw new Error(
           `saga ${run.id} left FAILED although its compensation was confirmed: ${state.failedReason}`,
         );
-      default:
+      case 'STARTED':
+      case 'COMPENSATING':
         throw new Error(`not terminal: ${state.status}`);
     }
 
@@ -384,6 +545,7 @@ function runScenario(sc: Scenario): void {
         });
     }
   }
+  return [...runs.values()];
 }
 
 describe('engine over a model bus (property)', () => {
@@ -402,19 +564,74 @@ describe('engine over a model bus (property)', () => {
     expect(seen.forwardTimeouts).toBeGreaterThan(0);
     expect(seen.tombstones).toBeGreaterThan(0);
     expect(seen.refusedForwards).toBeGreaterThan(0);
+    expect(seen.groupWaits).toBeGreaterThan(0);
+    expect(seen.postponed).toBeGreaterThan(0);
+    expect(seen.skippedSteps).toBeGreaterThan(0);
+    expect(seen.compensatedPastSkipped).toBeGreaterThan(0);
   });
 
-  it('a saga with no timeouts and no failures succeeds under any delivery order and duplicates', () => {
+  it('the same answers and skips give the same outcome for the sequential and the grouped variant of the same steps', () => {
+    const deliveries = fc.array(
+      fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat(), duplicate: fc.boolean() }),
+      { maxLength: RANDOM_CHOICES },
+    );
+    const arb = stagedArb.chain((def) =>
+      fc.record({
+        def: fc.constant(def),
+        outcomes: fc.array(forwardArb, { minLength: def.steps.length, maxLength: def.steps.length }),
+        skipped: fc.array(
+          fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+          { minLength: def.steps.length, maxLength: def.steps.length },
+        ),
+        sequentialChoices: deliveries,
+        groupedChoices: deliveries,
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ def, outcomes, skipped, sequentialChoices, groupedChoices }) => {
+        const run = (d: SagaDefinition, choices: Choice[]) =>
+          runScenario({ def: d, compensationMaxAttempts: 3, sagas: [{ outcomes, skipped }], choices })[0]!
+            .state;
+        const sequential = run({ type: def.type, steps: def.steps }, sequentialChoices);
+        const grouped = run(def, groupedChoices);
+        expect(grouped.status).toBe(sequential.status);
+        expect(grouped.failureReason).toBe(sequential.failureReason);
+        const compensated = (st: SagaState) =>
+          st.steps.filter((x) => x.status === 'COMPENSATED').map((x) => x.name);
+        // The same steps are compensated — plus, in the grouped variant, the members of the failing stage after
+        // the failure that succeeded (they ran alongside it; the sequential variant never started them). Skipped
+        // steps neither fail nor run.
+        const drawn = (name: string) => {
+          const i = def.steps.indexOf(name);
+          return skipped[i] ? 'SKIPPED' : outcomes[i]!.outcome;
+        };
+        const failing = stagesOf(def).find((st) => st.some((name) => drawn(name) === 'FAILED'));
+        const first = failing?.find((name) => drawn(name) === 'FAILED');
+        const alongside = (failing ?? []).filter(
+          (name) =>
+            first !== undefined &&
+            def.steps.indexOf(name) > def.steps.indexOf(first) &&
+            drawn(name) === 'SUCCEEDED',
+        );
+        expect(new Set(compensated(grouped))).toEqual(new Set([...compensated(sequential), ...alongside]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a saga with no timeouts and no failures succeeds under any delivery order, duplicates and skip set', () => {
     const noTimeouts = fc.array(
       fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat(), duplicate: fc.boolean() }),
       { maxLength: RANDOM_CHOICES },
     );
+    const def = orderPlacement.definition;
+    const skips = fc.array(fc.boolean(), { minLength: def.steps.length, maxLength: def.steps.length });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 }), noTimeouts, (n, choices) => {
-        const def = orderPlacement.definition;
-        const sagas = Array.from({ length: n }, () =>
-          def.steps.map((): Forward => ({ outcome: 'SUCCEEDED' })),
-        );
+      fc.property(fc.array(skips, { minLength: 1, maxLength: 3 }), noTimeouts, (skipSets, choices) => {
+        const sagas = skipSets.map((skipped): SagaSpec => ({
+          outcomes: def.steps.map((): Forward => ({ outcome: 'SUCCEEDED' })),
+          skipped,
+        }));
         runScenario({ def, compensationMaxAttempts: 3, sagas, choices });
       }),
       { numRuns: 100 },

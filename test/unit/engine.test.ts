@@ -6,8 +6,8 @@
  * (it is deep-frozen and compared with a snapshot), that `changed` matches the version bump, and that
  * deadlineAt/awaiting/currentStep are consistent with the status.
  */
-import { decide, isTerminal, start } from '../../shared/saga/engine';
-import { orderPlacement } from '../../shared/saga/order-placement';
+import { commandRef, decide, isTerminal, start } from '../../shared/runtime/engine/engine';
+import { orderPlacement } from '../../shared/sagas/order-placement/definition';
 import type {
   Decision,
   EngineOptions,
@@ -19,9 +19,9 @@ import type {
   SagaState,
   StepAction,
   StepStatus,
-} from '../../shared/saga/types';
+} from '../../shared/runtime/engine/types';
 
-const OPTS: EngineOptions = { stepTimeoutMs: 30_000, compensationMaxAttempts: 3 };
+const OPTS: EngineOptions = { stepTimeoutMs: 30_000, scheduleToStartMs: 600_000, compensationMaxAttempts: 3 };
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 const ORDER = orderPlacement.definition;
 const ONE: SagaDefinition = { type: 'one-step', steps: ['only'] };
@@ -49,9 +49,16 @@ function checkShape(state: SagaState, opts: EngineOptions): void {
     expect(state.awaiting).not.toBeNull();
     expect(state.currentStep).toBe(state.awaiting!.step);
     expect(typeof state.deadlineAt).toBe('number');
-    const last = state.history[state.history.length - 1]!;
-    // The deadline is always "when the awaited command was issued" + the step timeout.
-    expect(state.deadlineAt).toBe(Date.parse(last.at) + opts.stepTimeoutMs);
+    const a = state.awaiting!;
+    if (!a.postponed) {
+      const last = state.history[state.history.length - 1]!;
+      // The deadline is "when the awaited command was issued" + the step timeout...
+      expect(a.issuedAt).toBe(Date.parse(last.at));
+      expect(state.deadlineAt).toBe(a.issuedAt! + opts.stepTimeoutMs);
+    } else {
+      // ...unless it was postponed (queued behind other work): never beyond the schedule-to-start bound.
+      expect(state.deadlineAt).toBeLessThanOrEqual(a.issuedAt! + opts.scheduleToStartMs);
+    }
   }
   if (state.status === 'SUCCEEDED') expect(state.failureReason).toBeNull();
   if (state.status === 'ABORTED') expect(state.failureReason).not.toBeNull();
@@ -108,7 +115,7 @@ class Saga {
   timeout(): Decision {
     const a = this.state.awaiting!;
     expect(a).not.toBeNull();
-    return this.apply({ kind: 'timeout', ...a }, this.state.deadlineAt!);
+    return this.apply({ kind: 'timeout', ...commandRef(a), cause: 'deadline' }, this.state.deadlineAt!);
   }
 
   /** Answers the awaited command with `outcome`. */
@@ -140,7 +147,11 @@ function comp(step: string, attempt = 1): SagaCommand {
 /** Runs the forward steps before `index` to success. */
 function succeedUpTo(saga: Saga, index: number): void {
   for (let i = 0; i < index; i++) {
-    expect(saga.state.awaiting).toEqual({ step: saga.def.steps[i], action: 'forward', attempt: 1 });
+    expect(commandRef(saga.state.awaiting!)).toEqual({
+      step: saga.def.steps[i],
+      action: 'forward',
+      attempt: 1,
+    });
     saga.answer('SUCCEEDED');
   }
 }
@@ -202,7 +213,7 @@ describe.each([
     const saga = new Saga(def);
     for (let i = 0; i < steps.length; i++) {
       expect(saga.state.status).toBe('STARTED');
-      expect(saga.state.awaiting).toEqual({ step: steps[i], action: 'forward', attempt: 1 });
+      expect(commandRef(saga.state.awaiting!)).toEqual({ step: steps[i], action: 'forward', attempt: 1 });
       const d = saga.answer('SUCCEEDED');
       expect(d.changed).toBe(true);
       expect(d.commands).toEqual(i + 1 < steps.length ? [fwd(steps[i + 1]!)] : []);
@@ -308,10 +319,13 @@ describe.each([
       succeedUpTo(saga, steps.length - 1);
       saga.timeout();
       for (let attempt = 1; attempt < max; attempt++) {
-        expect(saga.state.awaiting).toEqual({ step: last, action: 'compensate', attempt });
+        expect(commandRef(saga.state.awaiting!)).toEqual({ step: last, action: 'compensate', attempt });
         // A timeout one ms early is not due.
         expect(
-          saga.apply({ kind: 'timeout', ...saga.state.awaiting! }, saga.state.deadlineAt! - 1).changed,
+          saga.apply(
+            { kind: 'timeout', ...commandRef(saga.state.awaiting!), cause: 'deadline' },
+            saga.state.deadlineAt! - 1,
+          ).changed,
         ).toBe(false);
         const d = saga.timeout();
         expect(d.commands).toEqual([comp(last, attempt + 1)]);
@@ -329,7 +343,7 @@ describe.each([
         });
         expect(saga.state.status).toBe('COMPENSATING');
       }
-      expect(saga.state.awaiting).toEqual({ step: last, action: 'compensate', attempt: max });
+      expect(commandRef(saga.state.awaiting!)).toEqual({ step: last, action: 'compensate', attempt: max });
       const final = saga.timeout();
       expect(final.commands).toEqual([]);
       expect(saga.state.status).toBe('FAILED');
@@ -352,7 +366,10 @@ describe.each([
       ]);
       // After FAILED, timeouts and replies that do not confirm the failed compensation are ignored.
       expect(
-        saga.apply({ kind: 'timeout', step: last, action: 'compensate', attempt: max }, saga.now + 1).changed,
+        saga.apply(
+          { kind: 'timeout', step: last, action: 'compensate', attempt: max, cause: 'deadline' },
+          saga.now + 1,
+        ).changed,
       ).toBe(false);
       expect(saga.reply(last, 'forward', 'SUCCEEDED').changed).toBe(false);
       expect(saga.reply(last, 'compensate', 'FAILED', 'STILL_BROKEN', max).changed).toBe(false);
@@ -407,7 +424,7 @@ describe('compensation replies', () => {
     const saga = new Saga(ORDER, opts);
     succeedUpTo(saga, 2);
     saga.answer('FAILED', 'PAYMENT_DECLINED');
-    expect(saga.state.awaiting).toEqual({ step: 'inventory', action: 'compensate', attempt: 1 });
+    expect(commandRef(saga.state.awaiting!)).toEqual({ step: 'inventory', action: 'compensate', attempt: 1 });
     return saga;
   }
 
@@ -434,7 +451,7 @@ describe('compensation replies', () => {
   it('a re-issued compensation is settled by the reply to an earlier attempt', () => {
     const saga = declinedPayment();
     saga.timeout();
-    expect(saga.state.awaiting).toEqual({ step: 'inventory', action: 'compensate', attempt: 2 });
+    expect(commandRef(saga.state.awaiting!)).toEqual({ step: 'inventory', action: 'compensate', attempt: 2 });
     const d = saga.reply('inventory', 'compensate', 'SUCCEEDED', undefined, 1);
     expect(d.changed).toBe(true);
     expect(d.commands).toEqual([comp('credit')]);
@@ -454,10 +471,10 @@ describe('compensation replies', () => {
     const saga = declinedPayment();
     saga.timeout(); // inventory attempt 2
     saga.answer('SUCCEEDED'); // inventory compensated
-    expect(saga.state.awaiting).toEqual({ step: 'credit', action: 'compensate', attempt: 1 });
+    expect(commandRef(saga.state.awaiting!)).toEqual({ step: 'credit', action: 'compensate', attempt: 1 });
     saga.timeout();
     saga.timeout();
-    expect(saga.state.awaiting).toEqual({ step: 'credit', action: 'compensate', attempt: 3 });
+    expect(commandRef(saga.state.awaiting!)).toEqual({ step: 'credit', action: 'compensate', attempt: 3 });
     saga.timeout();
     expect(saga.state.status).toBe('FAILED');
     expect(saga.state.failedReason).toBe('compensation of credit did not complete after 3 attempts');
@@ -476,7 +493,7 @@ describe('events that change nothing', () => {
   const reply = (step: string, action: StepAction, outcome: ReplyOutcome = 'SUCCEEDED', attempt = 1) =>
     ({ kind: 'reply', step, action, attempt, outcome }) as const;
   const timeout = (step: string, action: StepAction, attempt = 1) =>
-    ({ kind: 'timeout', step, action, attempt }) as const;
+    ({ kind: 'timeout', step, action, attempt, cause: 'deadline' }) as const;
 
   const toCompensatingInventory = (saga: Saga) => {
     succeedUpTo(saga, 2);
@@ -637,7 +654,7 @@ describe('events that change nothing', () => {
   it('a timeout exactly at deadlineAt is due', () => {
     const saga = new Saga(ORDER);
     const d = saga.apply(
-      { kind: 'timeout', step: 'credit', action: 'forward', attempt: 1 },
+      { kind: 'timeout', step: 'credit', action: 'forward', attempt: 1, cause: 'deadline' },
       saga.state.deadlineAt!,
     );
     expect(d.changed).toBe(true);
@@ -669,7 +686,7 @@ describe('events that change nothing', () => {
       T0 + 3,
     );
     step(
-      { kind: 'timeout', step: 'inventory', action: 'compensate', attempt: 1 },
+      { kind: 'timeout', step: 'inventory', action: 'compensate', attempt: 1, cause: 'deadline' },
       T0 + 3 + OPTS.stepTimeoutMs,
     );
     step(
@@ -798,5 +815,139 @@ describe('timestamps and versions', () => {
     expect(a.state.steps[0]!.status).toBe('RUNNING');
     expect(b.state.steps[0]!.status).toBe('RUNNING');
     expect(b.state.sagaId).toBe('b');
+  });
+});
+
+describe('queueing is not failure: queued, taken and dead-lettered commands', () => {
+  const overdue = (saga: Saga, extra: Partial<Extract<SagaEvent, { kind: 'timeout' }>> = {}) =>
+    saga.apply(
+      { kind: 'timeout', ...commandRef(saga.state.awaiting!), cause: 'deadline', ...extra },
+      Math.max(saga.now, saga.state.deadlineAt!),
+    );
+
+  it('an overdue command still queued behind other work has its deadline postponed, not timed out', () => {
+    const saga = new Saga(ORDER);
+    const d = overdue(saga, { queued: true });
+    expect(d).toMatchObject({ changed: true, deferred: true, commands: [] });
+    expect(saga.state.status).toBe('STARTED');
+    expect(saga.status('credit')).toBe('RUNNING');
+    expect(saga.state.deadlineAt).toBe(T0 + 2 * OPTS.stepTimeoutMs);
+    expect(saga.state.awaiting).toMatchObject({ step: 'credit', issuedAt: T0, postponed: 1 });
+    overdue(saga, { queued: true });
+    // The next postponement is twice as long.
+    expect(saga.state.deadlineAt).toBe(T0 + 4 * OPTS.stepTimeoutMs);
+    // Recorded once in the history, however often it is postponed.
+    expect(saga.historyTypes().filter((t) => t.startsWith('STEP_QUEUED'))).toEqual([
+      'STEP_QUEUED credit PARTICIPANT_BUSY',
+    ]);
+    // The reply, when it comes, is applied as usual.
+    expect(saga.answer().changed).toBe(true);
+    expect(commandRef(saga.state.awaiting!)).toEqual(fwd('inventory'));
+  });
+
+  it('a queued command is lost once it has waited the schedule-to-start bound: STEP_TIMEOUT', () => {
+    const opts = { ...OPTS, stepTimeoutMs: 1000, scheduleToStartMs: 7500 };
+    const saga = new Saga(ORDER, opts);
+    const deadlines: number[] = [];
+    for (let i = 0; i < 10 && saga.state.status === 'STARTED'; i++) {
+      overdue(saga, { queued: true });
+      deadlines.push(saga.state.deadlineAt ?? -1);
+    }
+    // Postponed by 1 s, 2 s, then clamped to the bound T0+7500 (not T0+8000), then timed out there.
+    expect(deadlines.slice(0, 3)).toEqual([T0 + 2000, T0 + 4000, T0 + 7500]);
+    expect(saga.state.status).toBe('COMPENSATING');
+    expect(saga.state.failureReason).toBe('STEP_TIMEOUT');
+    expect(saga.status('credit')).toBe('COMPENSATING');
+    expect(saga.issued.at(-1)).toEqual({ step: 'credit', action: 'compensate', attempt: 1 });
+  });
+
+  it('a command not queued (its participant answers nothing) times out at its deadline', () => {
+    const saga = new Saga(ORDER);
+    const d = overdue(saga, { queued: false });
+    expect(d.deferred).toBeUndefined();
+    expect(saga.status('credit')).toBe('COMPENSATING');
+    expect(saga.state.failureReason).toBe('STEP_TIMEOUT');
+  });
+
+  it('a taken command has the step timeout from when it was taken', () => {
+    const saga = new Saga(ORDER);
+    saga.answer();
+    saga.answer();
+    const issued = saga.state.awaiting!.issuedAt!;
+    // Taken late (it was queued): the deadline moves to takenAt + step timeout...
+    const takenAt = issued + OPTS.stepTimeoutMs - 5;
+    const d = overdue(saga, { startedAt: takenAt });
+    expect(d.deferred).toBe(true);
+    expect(saga.state.deadlineAt).toBe(takenAt + OPTS.stepTimeoutMs);
+    // ...and once that has passed with no reply, the step times out (the participant took it and is not answering).
+    overdue(saga, { startedAt: takenAt });
+    expect(saga.status('payment')).toBe('COMPENSATING');
+    expect(saga.state.failureReason).toBe('STEP_TIMEOUT');
+  });
+
+  it('a timeout that is not due is deferred, not consumed (it may apply later)', () => {
+    const saga = new Saga(ORDER);
+    const d = saga.apply(
+      { kind: 'timeout', ...commandRef(saga.state.awaiting!), cause: 'deadline' },
+      saga.state.deadlineAt! - 1,
+    );
+    expect(d).toMatchObject({ changed: false, deferred: true });
+  });
+
+  it('a dead-lettered forward command times its step out at once, long before its deadline', () => {
+    const saga = new Saga(ORDER);
+    saga.answer();
+    saga.answer();
+    const d = saga.apply(
+      { kind: 'timeout', step: 'payment', action: 'forward', attempt: 1, cause: 'deadLetter' },
+      saga.now + 16_000,
+    );
+    expect(d.changed).toBe(true);
+    expect(d.deferred).toBeUndefined();
+    expect(d.commands).toEqual([{ step: 'payment', action: 'compensate', attempt: 1 }]);
+    expect(saga.state.failureReason).toBe('STEP_TIMEOUT');
+    expect(saga.historyTypes().slice(-4)).toEqual([
+      'COMMAND_DEAD_LETTERED payment MAX_DELIVERY_ATTEMPTS',
+      'STEP_TIMED_OUT payment STEP_TIMEOUT',
+      'COMPENSATION_STARTED STEP_TIMEOUT',
+      'STEP_COMPENSATING payment',
+    ]);
+    // Its redelivery (or the sweeper's later timeout of the same command) changes nothing more.
+    const again = saga.apply(
+      { kind: 'timeout', step: 'payment', action: 'forward', attempt: 1, cause: 'deadLetter' },
+      saga.now + 1,
+    );
+    expect(again.changed).toBe(false);
+    saga.answer();
+    saga.answer();
+    saga.answer();
+    expect(saga.state).toMatchObject({ status: 'ABORTED', failureReason: 'STEP_TIMEOUT' });
+  });
+
+  it('a dead-lettered compensation is retried like a timed-out one, then FAILED', () => {
+    const other = new Saga(ORDER, { ...OPTS, compensationMaxAttempts: 2 });
+    other.answer();
+    other.answer('FAILED', 'OUT_OF_STOCK');
+    const dead = (attempt: number) =>
+      other.apply({ kind: 'timeout', step: 'credit', action: 'compensate', attempt, cause: 'deadLetter' });
+    expect(dead(1).commands).toEqual([{ step: 'credit', action: 'compensate', attempt: 2 }]);
+    expect(dead(1).changed).toBe(false); // an old attempt's dead letter is stale
+    dead(2);
+    expect(other.state.status).toBe('FAILED');
+    expect(other.state.failedReason).toBe('compensation of credit did not complete after 2 attempts');
+  });
+
+  it('a saga document written before issuedAt existed derives it from its deadline', () => {
+    const saga = new Saga(ORDER);
+    const { issuedAt: _dropped, ...legacy } = saga.state.awaiting!;
+    const state: SagaState = { ...saga.state, awaiting: legacy };
+    const d = decide(
+      state,
+      { kind: 'timeout', ...commandRef(legacy), cause: 'deadline', queued: true },
+      state.deadlineAt!,
+      OPTS,
+    );
+    expect(d.deferred).toBe(true);
+    expect(d.state.deadlineAt).toBe(T0 + 2 * OPTS.stepTimeoutMs);
   });
 });

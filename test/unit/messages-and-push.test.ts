@@ -2,24 +2,24 @@
  * Push envelope parsing, message schemas, command messages from the order-placement binding, replies, and the
  * dead-letter source topic. Pure: no Pub/Sub.
  */
-import { sourceTopicOf } from '../../functions/dead-letters/service';
-import { PermanentError } from '../../shared/errors';
+import { sourceTopicOf } from '../../shared/runtime/dead-letters';
+import { PermanentError } from '../../shared/runtime/errors';
 import {
   commandId,
   commandSchema,
-  creditPayloadSchema,
-  inventoryPayloadSchema,
-  paymentPayloadSchema,
   replySchema,
   replyTo,
   tickSchema,
   type CommandMessage,
-} from '../../shared/messages';
-import { replyMessage } from '../../shared/participant';
-import { parseMessage, parsePushEnvelope, type PushMessage } from '../../shared/push';
-import { commandMessage } from '../../shared/saga/binding';
-import { orderPlacement, type OrderData } from '../../shared/saga/order-placement';
-import { dlqTopicOf, SUBSCRIPTIONS, TOPICS } from '../../shared/topology';
+} from '../../shared/runtime/messages';
+import { replyMessage } from '../../shared/runtime/participants/transactional';
+import { parseMessage, parsePushEnvelope, type PushMessage } from '../../shared/runtime/push';
+import { commandMessage } from '../../shared/runtime/saga/binding';
+import { creditPayloadSchema } from '../../shared/participants/credit';
+import { inventoryPayloadSchema } from '../../shared/participants/inventory';
+import { paymentPayloadSchema } from '../../shared/participants/payment';
+import { orderPlacement, type OrderData } from '../../shared/sagas/order-placement/definition';
+import { dlqTopicOf, SUBSCRIPTIONS, TOPICS, topology } from '../../shared/topology';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -73,6 +73,7 @@ describe('parsePushEnvelope', () => {
     });
     expect(m).toEqual({
       text: data,
+      bytes: Buffer.from(data),
       attributes: { type: 'saga.command' },
       pubsubMessageId: '17',
       subscription: 'projects/demo-saga/subscriptions/credit-commands--credit',
@@ -98,6 +99,7 @@ describe('parsePushEnvelope', () => {
     });
     expect(m).toEqual({
       text: data,
+      bytes: Buffer.from(data),
       attributes: { a: 'b' },
       pubsubMessageId: '123',
       subscription: 'projects/p/subscriptions/s',
@@ -159,7 +161,7 @@ describe('parseMessage', () => {
     ['JSON null', () => null, '(root)'],
   ];
   it.each(violations)('%s → SCHEMA_VIOLATION naming the path', (_name, mutate, path) => {
-    const text = JSON.stringify(mutate(validCommand() as unknown as Record<string, unknown>));
+    const text = JSON.stringify(mutate(validCommand()));
     const err = permanent(() => parseMessage(push(text), commandSchema));
     expect(err.reason).toBe('SCHEMA_VIOLATION');
     expect(err.message).toContain(`at ${path}:`);
@@ -239,7 +241,15 @@ describe('commandMessage (order-placement binding)', () => {
       expect(m.topic).toBe(topic);
       if (orderingKey === undefined) expect(m).not.toHaveProperty('orderingKey');
       else expect(m.orderingKey).toBe(orderingKey);
-      expect(m.attributes).toEqual({ type: 'saga.command', messageId: id, sagaId: 'order-42', step, action });
+      // The ordering key travels as an attribute too (push bodies on the emulator lack it; dead letters keep it).
+      expect(m.attributes).toEqual({
+        type: 'saga.command',
+        messageId: id,
+        sagaId: 'order-42',
+        step,
+        action,
+        ...(orderingKey === undefined ? {} : { orderingKey }),
+      });
       const cmd = commandSchema.parse(m.data);
       expect(cmd).toEqual({
         v: 1,
@@ -298,7 +308,7 @@ describe('commandMessage (order-placement binding)', () => {
 
   it('every step of the definition has a binding with a command topic', () => {
     for (const step of orderPlacement.definition.steps) {
-      expect(Object.values(TOPICS)).toContain(orderPlacement.steps[step]?.topic);
+      expect(Object.values(TOPICS)).toContain(orderPlacement.steps[step]?.participant.commandTopic);
     }
   });
 });
@@ -354,6 +364,7 @@ describe('replyTo / replyMessage', () => {
       sagaId: cmd.sagaId,
       step: cmd.step,
       action: cmd.action,
+      orderingKey: cmd.sagaId,
     });
     expect(replySchema.parse(m.data)).toMatchObject({ outcome: 'FAILED', reason: 'UNKNOWN_CUSTOMER' });
   });
@@ -363,31 +374,37 @@ describe('sourceTopicOf (dead letters)', () => {
   const pushed = (attributes: Record<string, string>, subscription?: string): PushMessage =>
     parsePushEnvelope({ message: { data: b64('{}'), attributes }, subscription });
 
-  it.each(Object.values(TOPICS))('%s: from the dead-letter source subscription attribute', (topic) => {
-    const sub = SUBSCRIPTIONS.find((s) => s.topic === topic)!;
-    const m = pushed(
-      { CloudPubSubDeadLetterSourceSubscription: `projects/demo-saga/subscriptions/${sub.name}` },
-      `projects/demo-saga/subscriptions/${dlqTopicOf(topic)}--dead-letters`,
-    );
-    expect(sourceTopicOf(m)).toBe(topic);
-  });
+  it.each(Object.values(TOPICS))(
+    '%s: the delivering dead-letter subscription decides; a forged source attribute is ignored',
+    (topic) => {
+      const other = Object.values(TOPICS).find((t) => t !== topic)!;
+      const forged = SUBSCRIPTIONS.find((s) => s.topic === other)!;
+      const m = pushed(
+        { CloudPubSubDeadLetterSourceSubscription: `projects/demo-saga/subscriptions/${forged.name}` },
+        `projects/demo-saga/subscriptions/${dlqTopicOf(topic)}--dead-letters`,
+      );
+      expect(sourceTopicOf(topology, m)).toBe(topic);
+    },
+  );
 
   it.each(Object.values(TOPICS))(
     '%s: from the dead-letter subscription name when the attribute is missing',
     (topic) => {
       const dlqSub = SUBSCRIPTIONS.find((s) => s.topic === dlqTopicOf(topic))!;
-      expect(sourceTopicOf(pushed({}, `projects/demo-saga/subscriptions/${dlqSub.name}`))).toBe(topic);
+      expect(sourceTopicOf(topology, pushed({}, `projects/demo-saga/subscriptions/${dlqSub.name}`))).toBe(
+        topic,
+      );
     },
   );
 
-  it('an unknown attribute falls back to the subscription; nothing known → unknown', () => {
-    const dlqSub = SUBSCRIPTIONS.find((s) => s.topic === dlqTopicOf(TOPICS.paymentCommands))!;
-    expect(
-      sourceTopicOf(
-        pushed({ CloudPubSubDeadLetterSourceSubscription: 'projects/p/subscriptions/nope' }, dlqSub.name),
-      ),
-    ).toBe(TOPICS.paymentCommands);
-    expect(sourceTopicOf(pushed({}))).toBe('unknown');
-    expect(sourceTopicOf(pushed({}, 'projects/p/subscriptions/other'))).toBe('unknown');
+  it('without a known dead-letter subscription the source is unknown (never redriven), whatever the attributes say', () => {
+    const source = SUBSCRIPTIONS.find((s) => s.topic === TOPICS.paymentCommands)!;
+    const claims = { CloudPubSubDeadLetterSourceSubscription: `projects/p/subscriptions/${source.name}` };
+    expect(sourceTopicOf(topology, pushed(claims))).toBe('unknown');
+    expect(sourceTopicOf(topology, pushed(claims, 'projects/p/subscriptions/other'))).toBe('unknown');
+    // A source subscription (not a dead-letter one) delivering is not a dead letter either.
+    expect(sourceTopicOf(topology, pushed(claims, `projects/p/subscriptions/${source.name}`))).toBe(
+      'unknown',
+    );
   });
 });

@@ -15,13 +15,12 @@ import {
   type TerraformTopology,
 } from '../../emulator/gen-terraform-topology';
 import { deployedPackageJson, zip, zipEntryNames } from '../../emulator/package-source';
-import { tickSchema } from '../../shared/messages';
-import { INDEXES, TTL_FIELDS } from '../../shared/store/collections';
+import { tickSchema } from '../../shared/runtime/messages';
+import { INDEXES, TTL_FIELDS } from '../../shared/runtime/store/collections';
 import {
   DLQ_TOPICS,
   FUNCTION_KEYS,
   FUNCTION_SPECS,
-  FUNCTIONS,
   SOURCE_TOPICS,
   SUBSCRIPTIONS,
   TOPICS,
@@ -58,6 +57,12 @@ function block(parent: Obj, name: string, what: string): Obj {
   return obj(list[0], `${what}.${name}`);
 }
 
+/** Every block of a repeatable nested block (`validation { ... }` several times). */
+function blocks(parent: Obj, name: string): Obj[] {
+  const list = parent[name];
+  return Array.isArray(list) ? list.map((b, i) => obj(b, `${name}[${i}]`)) : [];
+}
+
 function hasBlock(parent: Obj, name: string): boolean {
   const list = parent[name];
   return Array.isArray(list) && list.length > 0;
@@ -82,6 +87,8 @@ function expr(v: Json, what: string): string {
 
 interface Tf {
   resources: Map<string, Obj>;
+  /** Data sources by `<type>.<name>`. */
+  data: Map<string, Obj>;
   variables: Map<string, Obj>;
   locals: Map<string, Json>;
   outputs: Map<string, Obj>;
@@ -96,6 +103,12 @@ async function loadTerraform(): Promise<Tf> {
       if (!Array.isArray(blocks) || blocks.length !== 1)
         throw new Error(`${type}.${name} declared more than once`);
       resources.set(`${type}.${name}`, obj(blocks[0], `${type}.${name}`));
+    }
+  }
+  const data = new Map<string, Obj>();
+  for (const [type, byName] of Object.entries(obj(raw.data ?? {}, 'data'))) {
+    for (const [name, blocks] of Object.entries(obj(byName, type))) {
+      data.set(`${type}.${name}`, obj((blocks as Json[])[0], `data.${type}.${name}`));
     }
   }
   const variables = new Map<string, Obj>();
@@ -116,7 +129,7 @@ async function loadTerraform(): Promise<Tf> {
     outputs.set(name, obj((blocks as Json[])[0], `output ${name}`));
   }
   const terraform = obj((raw.terraform as Json[])[0], 'terraform');
-  return { resources, variables, locals, outputs, terraform };
+  return { resources, data, variables, locals, outputs, terraform };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -345,8 +358,10 @@ describe('terraform agrees with the code', () => {
       expect(attr(retry, 'minimum_backoff', inst, what)).toMatch(/var\.retry_min_backoff_seconds/);
       expect(attr(retry, 'maximum_backoff', inst, what)).toMatch(/var\.retry_max_backoff_seconds/);
       expect(literal(attr(block(r, 'expiration_policy', what), 'ttl', inst, what))).toBe('');
-      // Pub/Sub waits ack_deadline_seconds for the push response: it must cover the function timeout.
-      expect(attr(r, 'ack_deadline_seconds', inst, what)).toBe('var.function_timeout_seconds');
+      // Pub/Sub waits ack_deadline_seconds for the push response: it must cover the consumer's timeout.
+      expect(attr(r, 'ack_deadline_seconds', inst, what)).toBe(
+        `local.function_settings[${JSON.stringify(consumer)}].timeout_seconds`,
+      );
 
       if (s.deadLetterTopic) {
         const dlp = block(r, 'dead_letter_policy', what);
@@ -361,14 +376,17 @@ describe('terraform agrees with the code', () => {
   });
 
   it('the ack deadline can never be below the function timeout', () => {
-    const timeout = tf.variables.get('function_timeout_seconds')!;
-    const validation = expr(block(timeout, 'validation', 'function_timeout_seconds').condition, 'condition');
-    expect(validation).toMatch(/var\.function_timeout_seconds <= 600/); // Pub/Sub's maximum ack deadline
-    const fn = x.resource('google_cloudfunctions2_function.fn');
-    const inst = x.instances('google_cloudfunctions2_function.fn')[0]!;
-    expect(attr(block(fn, 'service_config', 'fn'), 'timeout_seconds', inst, 'fn')).toBe(
-      'var.function_timeout_seconds',
+    // Both are the consumer's timeout_seconds (previous test); a timeout above 600 s could not be an ack deadline.
+    const validations = blocks(tf.variables.get('function_settings')!, 'validation').map((v) =>
+      expr(v.condition, 'condition'),
     );
+    expect(validations).toContainEqual(expect.stringMatching(/s\.timeout_seconds <= 600/));
+    const fn = x.resource('google_cloudfunctions2_function.fn');
+    for (const inst of x.instances('google_cloudfunctions2_function.fn')) {
+      expect(attr(block(fn, 'service_config', 'fn'), 'timeout_seconds', inst, 'fn')).toBe(
+        `local.function_settings[${JSON.stringify(inst.key)}].timeout_seconds`,
+      );
+    }
   });
 
   it('every dead-letter topic has a pull subscription that keeps what was dead-lettered', () => {
@@ -398,9 +416,9 @@ describe('terraform agrees with the code', () => {
 
       const build = block(r, 'build_config', what);
       expect(literal(attr(build, 'runtime', inst, what))).toBe('nodejs22');
-      expect(literal(attr(build, 'entry_point', inst, what))).toBe(FUNCTIONS[key].target);
+      expect(literal(attr(build, 'entry_point', inst, what))).toBe(key);
       // The target is exported by the archive's main module (package.json "main": dist/functions/index.js).
-      expect(indexSource).toMatch(new RegExp(`export\\s*\\{[^}]*\\b${FUNCTIONS[key].target}\\b[^}]*\\}`));
+      expect(indexSource).toMatch(new RegExp(`export\\s*\\{[^}]*\\b${key}\\b[^}]*\\}`));
       const storage = block(block(build, 'source', what), 'storage_source', what);
       expect(attr(storage, 'object', inst, what)).toBe('google_storage_bucket_object.source.name');
 
@@ -421,18 +439,27 @@ describe('terraform agrees with the code', () => {
     expect(expr(object.source, 'source')).toBe('local.source_archive');
   });
 
-  it('the functions get every setting shared/config.ts reads in the cloud, and only variables it reads', () => {
-    const configSource = readFileSync(path.join(ROOT, 'shared', 'config.ts'), 'utf8');
+  it('the functions get every setting shared/runtime/config.ts reads in the cloud, and only variables it reads', () => {
+    const configSource = readFileSync(path.join(ROOT, 'shared', 'runtime', 'config.ts'), 'utf8');
     const env = obj(tf.locals.get('function_env'), 'local.function_env');
     for (const name of [
       'GOOGLE_CLOUD_PROJECT',
       'SAGA_STEP_TIMEOUT_MS',
+      'SAGA_SCHEDULE_TO_START_MS',
+      'SAGA_THROUGHPUT_PER_S',
+      'SAGA_MAX_QUEUE_S',
       'SAGA_MAX_DELIVERY_ATTEMPTS',
       'SAGA_RETRY_MIN_BACKOFF_S',
       'SAGA_RETRY_MAX_BACKOFF_S',
       'SAGA_OUTBOX_GRACE_MS',
       'SAGA_COMPENSATION_MAX_ATTEMPTS',
+      'SAGA_SWEEP_INTERVAL_MS',
+      'SAGA_SWEEP_BUDGET_MS',
+      'SAGA_SWEEP_BATCH',
       'SAGA_LOG_LEVEL',
+      'SAGA_START_VERSIONS',
+      'SAGA_METRICS',
+      'SAGA_METRICS_EXPORT_MS',
     ]) {
       expect(Object.keys(env)).toContain(name);
     }
@@ -468,7 +495,7 @@ describe('terraform agrees with the code', () => {
     expect(granted.sort()).toEqual(expected.sort());
   });
 
-  it('runtime accounts get Firestore and nothing else at project level; nobody gets Pub/Sub roles project-wide', () => {
+  it('runtime accounts get Firestore, metric and span writing and nothing else at project level; nobody gets Pub/Sub roles project-wide', () => {
     for (const [address, r] of tf.resources) {
       if (!address.startsWith('google_project_iam_')) continue;
       for (const inst of x.instances(address)) {
@@ -476,12 +503,27 @@ describe('terraform agrees with the code', () => {
         expect(role.startsWith('roles/pubsub.')).toBe(false);
         expect(['roles/owner', 'roles/editor']).not.toContain(role);
         if (refs(attr(r, 'member', inst, address), 'google_service_account.runtime').length > 0) {
-          expect(role).toBe('roles/datastore.user');
+          expect([
+            'roles/datastore.user',
+            'roles/monitoring.metricWriter',
+            'roles/cloudtrace.agent',
+          ]).toContain(role);
         }
       }
     }
     const firestore = x.instances('google_project_iam_member.runtime_firestore').map((i) => i.key);
     expect(firestore.sort()).toEqual(FUNCTION_KEYS.map(deployedName).sort());
+    // Every function exports its OpenTelemetry metrics to Cloud Monitoring (SAGA_METRICS=cloud).
+    const writers = x.instances('google_project_iam_member.runtime_metric_writer');
+    expect(writers.map((i) => i.key).sort()).toEqual(FUNCTION_KEYS.map(deployedName).sort());
+    const writer = x.resource('google_project_iam_member.runtime_metric_writer');
+    for (const inst of writers) {
+      expect(literal(attr(writer, 'role', inst, 'google_project_iam_member.runtime_metric_writer'))).toBe(
+        'roles/monitoring.metricWriter',
+      );
+    }
+    const trace = x.instances('google_project_iam_member.runtime_trace').map((i) => i.key);
+    expect(trace.sort()).toEqual(FUNCTION_KEYS.map(deployedName).sort());
   });
 
   it('the push account may invoke exactly the consumer functions; the API is not public by default', () => {
@@ -514,6 +556,28 @@ describe('terraform agrees with the code', () => {
     expect(expr(api.name, 'name')).toBe('google_cloudfunctions2_function.fn[var.api_function].name');
     expect(generated.api_function).toBe(deployedName('api'));
     expect(FUNCTION_SPECS.find((f) => f.key === 'api')!.trigger).toBe('http');
+  });
+
+  it('the console: invokers only from console_invoker_members (none by default, never public); publishes to every source topic', () => {
+    const spec = FUNCTION_SPECS.find((f) => f.key === 'console')!;
+    expect(spec.trigger).toBe('http');
+    expect([...spec.publishes].sort()).toEqual([...SOURCE_TOPICS].sort());
+    expect(generated.console_function).toBe(deployedName('console'));
+
+    const decl = tf.variables.get('console_invoker_members')!;
+    expect(decl.default).toEqual([]);
+    const condition = expr(block(decl, 'validation', 'console_invoker_members').condition, 'condition');
+    expect(condition).not.toContain('allUsers');
+    expect(condition).not.toContain('allAuthenticatedUsers');
+    expect(x.instances('google_cloud_run_v2_service_iam_member.console_invoker')).toEqual([]);
+    const r = x.resource('google_cloud_run_v2_service_iam_member.console_invoker');
+    expect(expr(r.name, 'name')).toBe('google_cloudfunctions2_function.fn[var.console_function].name');
+    expect(expr(r.role, 'role')).toBe('"roles/run.invoker"');
+    expect(expr(r.member, 'member')).toBe('each.value');
+    expect(expr(r.for_each, 'for_each')).toBe('toset(var.console_invoker_members)');
+    expect(expr(tf.outputs.get('console_url')!.value, 'console_url')).toBe(
+      'google_cloudfunctions2_function.fn[var.console_function].service_config[0].uri',
+    );
   });
 
   it('the Pub/Sub service agent can dead-letter (publisher on each DLQ, subscriber on each source subscription) and mint push tokens', () => {
@@ -610,6 +674,312 @@ describe('terraform agrees with the code', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------------------------
+// Capacity and delivery settings (terraform/README.md, "Capacity and delivery settings"). The preconditions are
+// evaluated, not just found: a small evaluator for the operators they use (|| && == != < <= > >= + - * /), after
+// substituting each.*, var.*, and the locals this configuration computes.
+
+interface FunctionSettings {
+  cpu: string;
+  memory: string;
+  concurrency: number;
+  min_instances: number;
+  max_instances: number;
+  timeout_seconds: number;
+}
+
+type Value = number | string | boolean;
+
+function evaluate(e: string): Value {
+  const tokens = e.match(/\s*("[^"]*"|\d+(?:\.\d+)?|\|\||&&|==|!=|<=|>=|[<>+\-*/()]|true|false)/gy);
+  if (!tokens || tokens.join('').length !== e.length) throw new Error(`cannot evaluate: ${e}`);
+  const ts = tokens.map((t) => t.trim());
+  let pos = 0;
+  const binary = (ops: string[], next: () => Value) => (): Value => {
+    let left = next();
+    while (pos < ts.length && ops.includes(ts[pos]!)) {
+      const op = ts[pos++]!;
+      const right = next();
+      if (op === '==' || op === '!=') left = (left === right) === (op === '==');
+      else if (op === '||' || op === '&&')
+        left = op === '||' ? left === true || right === true : left === true && right === true;
+      else {
+        if (typeof left !== 'number' || typeof right !== 'number')
+          throw new Error(`${op} needs numbers: ${e}`);
+        left = {
+          '<': left < right,
+          '<=': left <= right,
+          '>': left > right,
+          '>=': left >= right,
+          '+': left + right,
+          '-': left - right,
+          '*': left * right,
+          '/': left / right,
+        }[op]!;
+      }
+    }
+    return left;
+  };
+  const primary = (): Value => {
+    const t = ts[pos++];
+    if (t === '(') {
+      const v = or();
+      if (ts[pos++] !== ')') throw new Error(`unbalanced: ${e}`);
+      return v;
+    }
+    if (t === 'true' || t === 'false') return t === 'true';
+    if (t !== undefined && t.startsWith('"')) return JSON.parse(t) as string;
+    if (t !== undefined && /^\d/.test(t)) return Number(t);
+    throw new Error(`unexpected ${t} in ${e}`);
+  };
+  const mul = binary(['*', '/'], primary);
+  const add = binary(['+', '-'], mul);
+  const cmp = binary(['<', '<=', '>', '>='], add);
+  const eq = binary(['==', '!='], cmp);
+  const and = binary(['&&'], eq);
+  const or = binary(['||'], and);
+  const v = or();
+  if (pos !== ts.length) throw new Error(`trailing tokens in ${e}`);
+  return v;
+}
+
+/** Seconds of retry backoff before dead-lettering when every delivery fails at once (local.retry_budget_seconds). */
+function retryBudgetSeconds(attempts: number, minBackoff: number, maxBackoff: number): number {
+  let total = 0;
+  for (let i = 0; i < attempts - 1; i++) total += Math.min(minBackoff * 2 ** i, maxBackoff);
+  return total;
+}
+
+/** The deployment as terraform sees it with some variables set (the rest: defaults and the generated topology). */
+class Deployment {
+  readonly x: Expander;
+  constructor(readonly overrides: Obj = {}) {
+    this.x = new Expander(tf, { ...(JSON.parse(committed) as Obj), ...overrides });
+  }
+
+  num(name: string): number {
+    const v = this.x.variable(name);
+    if (typeof v !== 'number') throw new Error(`var.${name}: expected a number, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  /** local.function_settings[name]: the function's own entry of var.function_settings, else "default". */
+  settings(name: string): FunctionSettings {
+    const table = obj(this.x.variable('function_settings'), 'function_settings');
+    return obj(table[name] ?? table.default, `function_settings[${name}]`) as unknown as FunctionSettings;
+  }
+
+  retryBudgetSeconds(): number {
+    return retryBudgetSeconds(
+      this.num('max_delivery_attempts'),
+      this.num('retry_min_backoff_seconds'),
+      this.num('retry_max_backoff_seconds'),
+    );
+  }
+
+  /** local.sweeper_function: the consumer of the topic Cloud Scheduler publishes to. */
+  sweeper(): string {
+    const sweep = obj(this.x.variable('sweep'), 'sweep');
+    const subs = Object.values(obj(this.x.variable('subscriptions'), 'subscriptions')).map((s) =>
+      obj(s, 's'),
+    );
+    const consumers = subs.filter((s) => s.topic === sweep.topic).map((s) => str(s.consumer, 'consumer'));
+    expect(consumers).toHaveLength(1);
+    return consumers[0]!;
+  }
+
+  /** Evaluates an expression of a resource instance. */
+  value(e: string, inst: Instance): Value {
+    const substituted = bind(e, inst)
+      .replace(/local\.function_settings\["([^"]+)"\]\.(\w+)/g, (_, fn: string, a: string) =>
+        JSON.stringify((this.settings(fn) as unknown as Obj)[a]),
+      )
+      .replace(/local\.retry_budget_seconds\b/g, () => String(this.retryBudgetSeconds()))
+      .replace(/local\.sweeper_function\b/g, () => JSON.stringify(this.sweeper()))
+      .replace(/var\.(\w+)((?:\.\w+)*)/g, (_, name: string, path: string) => {
+        let v = this.x.variable(name);
+        for (const key of path.split('.').slice(1)) v = obj(v, `var.${name}`)[key];
+        return JSON.stringify(v);
+      });
+    return evaluate(substituted);
+  }
+
+  /** The preconditions of a resource that fail for some instance, as "<key>: <condition>". */
+  failedPreconditions(address: string): string[] {
+    const r = this.x.resource(address);
+    const conditions = blocks(r, 'lifecycle').flatMap((l) => blocks(l, 'precondition'));
+    expect(conditions.length).toBeGreaterThan(0);
+    return this.x.instances(address).flatMap((inst) =>
+      conditions
+        .map((c) => expr(c.condition, `${address}.precondition`))
+        .filter((c) => this.value(c, inst) !== true)
+        .map((c) => `${inst.key}: ${c}`),
+    );
+  }
+}
+
+// Requests per saga that reach a function (the larger saga, trip-booking: 4 steps, each with a forward command,
+// its reply, and at worst a compensation and its reply), and a pessimistic time per request (typically ~0.1 s).
+const REQUESTS_PER_SAGA = { api: 5, orchestrator: 8, participant: 2 } as const;
+const PESSIMISTIC_REQUEST_SECONDS = 1;
+
+describe('capacity and delivery settings (terraform/README.md, "Capacity and delivery settings")', () => {
+  const d = () => new Deployment();
+  const names = () => FUNCTION_KEYS.map(deployedName);
+
+  it('every function runs with its own entry of function_settings, else the "default" entry', () => {
+    expect(expr(tf.locals.get('function_settings'), 'function_settings')).toBe(
+      '{ for name in keys(var.functions) : name => lookup(var.function_settings, name, var.function_settings["default"]) }',
+    );
+    const address = 'google_cloudfunctions2_function.fn';
+    const service = block(x.resource(address), 'service_config', address);
+    for (const inst of x.instances(address)) {
+      const setting = (a: string) => `local.function_settings[${JSON.stringify(inst.key)}].${a}`;
+      expect({
+        cpu: attr(service, 'available_cpu', inst, address),
+        memory: attr(service, 'available_memory', inst, address),
+        concurrency: attr(service, 'max_instance_request_concurrency', inst, address),
+        min: attr(service, 'min_instance_count', inst, address),
+        max: attr(service, 'max_instance_count', inst, address),
+        timeout: attr(service, 'timeout_seconds', inst, address),
+      }).toEqual({
+        cpu: setting('cpu'),
+        memory: setting('memory'),
+        concurrency: setting('concurrency'),
+        min: setting('min_instances'),
+        max: setting('max_instances'),
+        timeout: setting('timeout_seconds'),
+      });
+    }
+    // The entries name deployed functions (a typo would silently fall back to "default").
+    const table = obj(tf.variables.get('function_settings')!.default, 'function_settings');
+    for (const name of Object.keys(table)) expect(['default', ...names()]).toContain(name);
+  });
+
+  it('every function serves many requests per instance (429s are failed deliveries), with the vCPU that needs', () => {
+    for (const name of names()) {
+      const s = d().settings(name);
+      // Pub/Sub counts a 429 (every instance busy) as a failed delivery: at concurrency 1 a burst dead-letters.
+      expect({ name, concurrency: s.concurrency > 1 }).toEqual({ name, concurrency: true });
+      // Cloud Functions 2nd gen accepts concurrency > 1 only with at least one vCPU.
+      expect({ name, cpu: Number(s.cpu) >= 1 }).toEqual({ name, cpu: true });
+      expect({ name, memory: s.memory }).toEqual({ name, memory: '512Mi' });
+      expect(s.min_instances).toBeLessThanOrEqual(s.max_instances);
+    }
+    const validations = blocks(tf.variables.get('function_settings')!, 'validation').map((v) =>
+      expr(v.condition, 'condition'),
+    );
+    expect(validations).toContain(
+      'alltrue([for name, s in var.function_settings : s.concurrency == 1 || try(tonumber(s.cpu) >= 1, false)])',
+    );
+  });
+
+  it('at throughput_per_second, the functions on the saga path have request slots to spare at 1 s per request', () => {
+    const dep = d();
+    const throughput = dep.num('throughput_per_second');
+    expect(throughput).toBe(100);
+    const commandTopics = FUNCTION_SPECS.find((f) => f.key === 'orchestrator')!.publishes;
+    const participants = [
+      ...new Set(
+        SUBSCRIPTIONS.filter((s) => commandTopics.includes(s.topic)).map((s) => deployedName(s.consumer)),
+      ),
+    ];
+    expect(participants.length).toBeGreaterThan(0);
+    const needs: [string, number][] = [
+      ['api', REQUESTS_PER_SAGA.api],
+      ['orchestrator', REQUESTS_PER_SAGA.orchestrator],
+      ...participants.map((p): [string, number] => [p, REQUESTS_PER_SAGA.participant]),
+    ];
+    for (const [name, perSaga] of needs) {
+      const s = dep.settings(name);
+      const slots = s.max_instances * s.concurrency;
+      const needed = throughput * perSaga * PESSIMISTIC_REQUEST_SECONDS;
+      expect({ name, slots, enough: slots >= needed }).toEqual({ name, slots, enough: true });
+    }
+  });
+
+  it("the retries outlast a cold start and a command's schedule-to-start before anything is dead-lettered", () => {
+    expect(expr(tf.locals.get('retry_budget_seconds'), 'retry_budget_seconds')).toBe(
+      'sum([for i in range(var.max_delivery_attempts - 1) : min(var.retry_min_backoff_seconds * pow(2, i), var.retry_max_backoff_seconds)])',
+    );
+    const dep = d();
+    const attempts = dep.num('max_delivery_attempts');
+    const minBackoff = dep.num('retry_min_backoff_seconds');
+    expect(dep.retryBudgetSeconds()).toBe(2430); // 10+20+40+80+160+320+600+600+600 s: ~40 min
+    expect(dep.retryBudgetSeconds()).toBeGreaterThanOrEqual(dep.num('schedule_to_start_ms') / 1000);
+    expect(dep.retryBudgetSeconds()).toBeGreaterThanOrEqual(30 * 60);
+    // Even if Pub/Sub never grew the backoff: over a minute, several cold starts and a scale-out.
+    expect((attempts - 1) * minBackoff).toBeGreaterThanOrEqual(60);
+    // The first retry comes after a cold start (a few seconds) has had time to finish.
+    expect(minBackoff).toBeGreaterThanOrEqual(10);
+
+    expect(dep.failedPreconditions('google_pubsub_subscription.push')).toEqual([]);
+    // The emulator's defaults (5 attempts, 1-10 s) would dead-letter after 15 s: plan refuses them in the cloud.
+    const local = new Deployment({
+      max_delivery_attempts: 5,
+      retry_min_backoff_seconds: 1,
+      retry_max_backoff_seconds: 10,
+    });
+    expect(local.retryBudgetSeconds()).toBe(15);
+    expect(local.failedPreconditions('google_pubsub_subscription.push')).toHaveLength(
+      x.instances('google_pubsub_subscription.push').length,
+    );
+    expect(
+      new Deployment({
+        schedule_to_start_ms: 60000,
+        max_delivery_attempts: 5,
+        retry_min_backoff_seconds: 10,
+      }).failedPreconditions('google_pubsub_subscription.push'),
+    ).toEqual([]);
+  });
+
+  it('a sweeper invocation spends its budget within its timeout and ack deadline, and before the next tick', () => {
+    const dep = d();
+    const sweeper = dep.sweeper();
+    expect(sweeper).toBe(deployedName('sweeper'));
+    expect(expr(tf.locals.get('sweeper_function'), 'sweeper_function')).toBe(
+      'one([for s in values(var.subscriptions) : s.consumer if s.topic == var.sweep.topic])',
+    );
+    const budget = dep.num('sweep_budget_ms');
+    expect(budget).toBe(50000);
+    expect(dep.settings(sweeper).timeout_seconds * 1000).toBeGreaterThan(
+      budget + dep.num('sweep_interval_ms'),
+    );
+    // Cloud Scheduler ticks once a minute: a sweep ends before the next one starts.
+    expect(dep.x.variable('sweep_schedule')).toBe('* * * * *');
+    expect(budget).toBeLessThan(60000);
+
+    expect(dep.failedPreconditions('google_cloudfunctions2_function.fn')).toEqual([]);
+    expect(dep.failedPreconditions('google_pubsub_subscription.push')).toEqual([]);
+    const tooLong = new Deployment({ sweep_budget_ms: dep.settings(sweeper).timeout_seconds * 1000 });
+    expect(tooLong.failedPreconditions('google_cloudfunctions2_function.fn')).toEqual([
+      expect.stringMatching(new RegExp(`^${sweeper}: `)),
+    ]);
+    expect(tooLong.failedPreconditions('google_pubsub_subscription.push')).toEqual([
+      expect.stringMatching(/^saga-ticks--sweeper: /),
+    ]);
+  });
+
+  it('terraform.tfvars.example shows the default function_settings table', () => {
+    const example = readFileSync(path.join(TF_DIR, 'terraform.tfvars.example'), 'utf8');
+    const shown: Obj = {};
+    for (const m of example.matchAll(/^#\s+"([\w-]+)"\s*=\s*\{(.*)\}\s*$/gm)) {
+      shown[m[1]!] = Object.fromEntries(
+        [...m[2]!.matchAll(/(\w+) = ("[^"]*"|\d+)/g)].map((kv) => [kv[1]!, JSON.parse(kv[2]!) as Json]),
+      );
+    }
+    expect(shown).toEqual(tf.variables.get('function_settings')!.default);
+  });
+
+  it('the README explains the settings of every function', () => {
+    const readme = readFileSync(path.join(TF_DIR, 'README.md'), 'utf8');
+    const section = readme.split(/^## /m).find((s) => s.startsWith('Capacity and delivery settings'));
+    expect(section).toBeDefined();
+    for (const name of ['default', ...names()]) expect(section).toMatch(new RegExp(`^\\| \`${name}\``, 'm'));
+    expect(section).toContain('2430');
+  });
+});
+
 describe('terraform configuration', () => {
   it('pins terraform >= 1.5 and the hashicorp/google provider to one major version', () => {
     expect(tf.terraform.required_version).toBe('>= 1.5');
@@ -629,8 +999,10 @@ describe('terraform configuration', () => {
       'pubsub.googleapis.com',
       'firestore.googleapis.com',
       'cloudscheduler.googleapis.com',
+      'cloudtrace.googleapis.com',
       'iam.googleapis.com',
       'storage.googleapis.com',
+      'monitoring.googleapis.com',
     ]) {
       expect(services).toContain(api);
     }
@@ -688,6 +1060,103 @@ describe('terraform configuration', () => {
     ]) {
       expect(readme).toContain(step);
     }
+  });
+});
+
+/**
+ * Evaluates a variable's validation condition for a value, for the functions the conditions use:
+ * can(regex("...", var.x)), tonumber(trimsuffix(var.x, "s")) and an outer try(..., false).
+ */
+function validates(condition: string, name: string, value: string): boolean {
+  const ref = `var\\.${name}`;
+  const substitute = (e: string) =>
+    e
+      .replace(new RegExp(`can\\(regex\\(("(?:[^"\\\\]|\\\\.)*"), ${ref}\\)\\)`, 'g'), (_, re: string) =>
+        String(new RegExp(JSON.parse(re) as string).test(value)),
+      )
+      .replace(new RegExp(`tonumber\\(trimsuffix\\(${ref}, "s"\\)\\)`, 'g'), () => {
+        const n = value.endsWith('s') ? value.slice(0, -1) : value;
+        if (!/^\d+(\.\d+)?$/.test(n)) throw new Error(`tonumber("${n}") fails`);
+        return n;
+      });
+  const guarded = /^try\(([\s\S]*), false\)$/.exec(condition);
+  try {
+    return evaluate(substitute(guarded ? guarded[1]! : condition)) === true;
+  } catch (err) {
+    if (guarded) return false;
+    throw err;
+  }
+}
+
+describe('plan stability, least privilege and Pub/Sub bounds', () => {
+  it('no data source waits for anything (google_project.number stays known at plan)', () => {
+    // With depends_on = [google_project_service.enabled], adding an API defers the read to apply: `number` is then
+    // unknown at plan and every IAM member built on the Pub/Sub service agent's address is replaced.
+    const project = tf.data.get('google_project.this');
+    expect(project).toBeDefined();
+    expect(expr(project!.project_id, 'project_id')).toBe('var.project_id');
+    for (const [address, d] of tf.data) expect({ address, dependsOn: d.depends_on }).toEqual({ address });
+    expect(expr(tf.locals.get('pubsub_service_agent'), 'pubsub_service_agent')).toContain(
+      'data.google_project.this.number',
+    );
+  });
+
+  it('the build account has the roles Google documents for a functions build, not cloudbuild.builds.builder', () => {
+    const address = 'google_project_iam_member.build';
+    const r = x.resource(address);
+    const roles = x.instances(address).map((inst) => {
+      expect(attr(r, 'member', inst, address)).toBe('google_service_account.build.member');
+      return literal(attr(r, 'role', inst, address));
+    });
+    expect(roles.sort()).toEqual([
+      'roles/artifactregistry.writer',
+      'roles/logging.logWriter',
+      'roles/storage.objectViewer',
+    ]);
+    for (const [other, res] of tf.resources) {
+      if (!other.startsWith('google_project_iam_')) continue;
+      for (const inst of x.instances(other)) {
+        expect(literal(attr(res, 'role', inst, other))).not.toBe('roles/cloudbuild.builds.builder');
+      }
+    }
+    // Every function builds with it, once its roles are granted.
+    const fn = x.resource('google_cloudfunctions2_function.fn');
+    const build = block(fn, 'build_config', 'fn');
+    expect(expr(build.service_account, 'service_account')).toBe('google_service_account.build.id');
+    expect(fn.depends_on).toContain('${google_project_iam_member.build}');
+    // The README says where the list comes from.
+    const readme = readFileSync(path.join(TF_DIR, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    for (const role of roles) expect(readme).toContain(`\`${role}\``);
+    expect(readme).toContain('"Set build service account (source deploy)"');
+  });
+
+  it('dead-letter retention is bounded to what Pub/Sub accepts: 600 s to 31 days', () => {
+    const decl = tf.variables.get('dead_letter_retention')!;
+    const conditions = blocks(decl, 'validation').map((v) => expr(v.condition, 'condition'));
+    const valid = (value: string) => conditions.every((c) => validates(c, 'dead_letter_retention', value));
+    expect(valid(str(decl.default, 'default'))).toBe(true);
+    for (const value of ['600s', '86400s', '2678400s'])
+      expect({ value, valid: valid(value) }).toEqual({ value, valid: true });
+    for (const value of ['599s', '0s', '2678401s', '7d', '60.5s', 's', ''])
+      expect({ value, valid: valid(value) }).toEqual({ value, valid: false });
+
+    // Every subscription keeps messages for that variable or a literal within the same bounds.
+    for (const [address, r] of tf.resources) {
+      if (!address.startsWith('google_pubsub_subscription.')) continue;
+      const retention = expr(r.message_retention_duration, `${address}.message_retention_duration`);
+      if (retention === 'var.dead_letter_retention') continue;
+      expect({ address, valid: valid(literal(retention) ?? retention) }).toEqual({ address, valid: true });
+    }
+    expect(
+      expr(x.resource('google_pubsub_subscription.dead_letter_pull').message_retention_duration, 'r'),
+    ).toBe('var.dead_letter_retention');
+  });
+
+  it('the README warns that changing ordering replaces a subscription and that a first apply may need a second', () => {
+    const readme = readFileSync(path.join(TF_DIR, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toMatch(/ordering \(`enable_message_ordering`[^)]*\) replaces the subscription/);
+    expect(readme).toMatch(/its backlog [^.]* is lost/);
+    expect(readme).toContain('A first `terraform apply` may need a second one');
   });
 });
 
