@@ -42,7 +42,7 @@ beforeAll(async () => {
     flights: [
       { flightId: 'f-1', seats: 10 },
       { flightId: 'f-two', seats: 2 },
-      { flightId: 'f-crowd', seats: 5 },
+      { flightId: 'f-crowd', seats: 3 },
       { flightId: '__f__', seats: 3 },
     ],
     hotels: [
@@ -202,7 +202,9 @@ test('a command whose payload its saga did not issue is refused, not acted on', 
 });
 
 test('concurrent reserves on one flight sell exactly its seats, never below zero', async () => {
-  const trips = Array.from({ length: 16 }, () =>
+  // 8 buyers for 3 seats: enough to interleave transactions on one document. 16 made the emulator's
+  // lock queue on that one document exceed the test timeout on a busy 2-core CI machine.
+  const trips = Array.from({ length: 8 }, () =>
     trip({ flight: { flightId: 'f-crowd', seats: 1, priceCents: 1 } }),
   );
   await issueTrips(env.db, ...trips);
@@ -210,9 +212,9 @@ test('concurrent reserves on one flight sell exactly its seats, never below zero
     trips.map((t) => redeliverUntilDone(() => run('flight', tripCommand(t, 'flight', 'forward')))),
   );
   const outcomes = results.map((r) => r.value.outcome);
-  expect(outcomes.filter((o) => o?.outcome === 'SUCCEEDED')).toHaveLength(5);
-  expect(outcomes.filter((o) => o?.outcome === 'FAILED' && o.reason === 'NO_SEATS')).toHaveLength(11);
+  expect(outcomes.filter((o) => o?.outcome === 'SUCCEEDED')).toHaveLength(3);
+  expect(outcomes.filter((o) => o?.outcome === 'FAILED' && o.reason === 'NO_SEATS')).toHaveLength(5);
   expect(await seats('f-crowd')).toBe(0);
   const reserved = await Promise.all(trips.map((t) => record('flight', t.tripId)));
-  expect(reserved.filter((r) => r?.status === 'RESERVED')).toHaveLength(5);
+  expect(reserved.filter((r) => r?.status === 'RESERVED')).toHaveLength(3);
 }, 300_000);
