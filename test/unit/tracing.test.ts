@@ -179,3 +179,20 @@ describe('tracing local (SDK with span files)', () => {
     expect(readTrace(dir, 'not-a-trace-id')).toEqual([]);
   });
 });
+
+describe('readTrace', () => {
+  it('orders spans by start, a parent before a child that started in the same millisecond', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-spans-'));
+    const traceId = 'ab'.repeat(16);
+    const span = (spanId: string, parentSpanId: string | null, startMs: number, endMs: number) =>
+      JSON.stringify({ traceId, spanId, parentSpanId, name: spanId, kind: 'INTERNAL', startMs, endMs });
+    // Written in the order spans end: children before their parents.
+    fs.writeFileSync(
+      path.join(dir, 'api-1.jsonl'),
+      [span('tx', 'root', 100, 140), span('late', 'root', 150, 160), span('root', null, 100, 200)].join('\n'),
+    );
+    fs.writeFileSync(path.join(dir, 'credit-2.jsonl'), `${span('credit', 'root', 120, 130)}\nnot json\n`);
+    expect(readTrace(dir, traceId).map((s) => s.spanId)).toEqual(['root', 'tx', 'credit', 'late']);
+    fs.rmSync(dir, { recursive: true });
+  });
+});

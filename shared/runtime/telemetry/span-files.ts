@@ -37,8 +37,9 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const MAX_BYTES_PER_FILE = 64 * 1024 * 1024;
 
 /**
- * Every span of `traceId` recorded under `dir`, sorted by start. Unreadable files and lines are skipped (a process
- * may be writing its last line).
+ * Every span of `traceId` recorded under `dir`, sorted by start; of spans that start in the same millisecond the
+ * longer first, so a parent comes before the child it started at once (the api's request span before its
+ * transaction). Unreadable files and lines are skipped (a process may be writing its last line).
  */
 export function readTrace(dir: string, traceId: string): SpanRecord[] {
   if (!TRACE_ID.test(traceId)) return [];
@@ -62,7 +63,7 @@ export function readTrace(dir: string, traceId: string): SpanRecord[] {
       if (span?.traceId === traceId) out.push(span);
     }
   }
-  return out.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
+  return out.sort((a, b) => a.startMs - b.startMs || b.endMs - a.endMs);
 }
 
 function tail(file: string): string {
