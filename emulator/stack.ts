@@ -218,7 +218,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       process.stderr.write(`tick publish failed: ${err instanceof Error ? err.message : String(err)}\n`),
     );
     cleanups.push(async () => {
-      ticker.stop();
+      await ticker.stop();
       await pubsub.close();
     });
 

@@ -5,7 +5,8 @@ import { TOPICS } from '../shared/topology';
 export interface Ticker {
   /** Ticks published so far. */
   count(): number;
-  stop(): void;
+  /** No more ticks; resolves once a publish still in flight has settled (its client may then be closed). */
+  stop(): Promise<void>;
 }
 
 export function tickMessage(at: Date = new Date()): Buffer {
@@ -15,12 +16,21 @@ export function tickMessage(at: Date = new Date()): Buffer {
 export function startTicker(pubsub: PubSub, intervalMs: number, onError: (err: unknown) => void): Ticker {
   const topic = pubsub.topic(TOPICS.sagaTicks);
   let count = 0;
+  const inFlight = new Set<Promise<void>>();
   const timer = setInterval(() => {
-    topic.publishMessage({ data: tickMessage() }).then(
-      () => (count += 1),
+    const p: Promise<void> = topic.publishMessage({ data: tickMessage() }).then(
+      () => void (count += 1),
       (err: unknown) => onError(err),
     );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
   }, intervalMs);
   timer.unref();
-  return { count: () => count, stop: () => clearInterval(timer) };
+  return {
+    count: () => count,
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+    },
+  };
 }
