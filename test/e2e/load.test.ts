@@ -8,7 +8,9 @@
  *     its stock, the rest OUT_OF_STOCK);
  *   - a sustained overload (an open loop offering ~2× capacity for 1.5 step timeouts) of mixed orders, declined
  *     payments among them: no accepted saga STEP_TIMEOUT or FAILED, every compensation completes.
- * Admission: throughput 10/s × 8 s = 80 sagas in flight, well above what finishes within one step timeout.
+ * Admission: throughput 10/s × 16 s = 160 sagas in flight, well above what finishes within one step timeout. The
+ * hot customer's 160 orders drain one credit command at a time (120 took 14 s on a quiet machine); with 60 orders
+ * and a bound of 80 a quiet machine finished them in 9.4 s and the test no longer showed what it is for.
  */
 import type { Stack } from '../../emulator/stack';
 import type { ApiClient, OrderView } from '../support/api-client';
@@ -39,7 +41,7 @@ beforeAll(async () => {
     SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS),
     SAGA_SWEEP_INTERVAL_MS: '250',
     SAGA_THROUGHPUT_PER_S: '10',
-    SAGA_MAX_QUEUE_S: '8',
+    SAGA_MAX_QUEUE_S: '16',
     SAGA_ADMISSION_REFRESH_MS: '200',
   }));
 }, 120_000);
@@ -144,7 +146,7 @@ async function probeTrips(
 }
 
 test('a burst larger than the stack finishes within the step timeout: every accepted order APPROVED, 429s accepted on retry', async () => {
-  const orders = Array.from({ length: 120 }, (_, i) => order(`l-${i % CUSTOMERS}`, `l-sku-${i % SKUS}`));
+  const orders = Array.from({ length: 240 }, (_, i) => order(`l-${i % CUSTOMERS}`, `l-sku-${i % SKUS}`));
   let posted = false;
   const [placed, tripRefusals] = await Promise.all([
     burst('burst', orders).finally(() => (posted = true)),
@@ -162,7 +164,7 @@ test('a burst larger than the stack finishes within the step timeout: every acce
 }, 300_000);
 
 test('one hot customer: its orders queue on one ordering key, slow down, and are all APPROVED', async () => {
-  const orders = Array.from({ length: 60 }, (_, i) => order('l-hot', `l-sku-${i % SKUS}`));
+  const orders = Array.from({ length: 160 }, (_, i) => order('l-hot', `l-sku-${i % SKUS}`));
   const placed = await burst('hot-customer', orders);
   const done = await terminal(placed);
   report('hot customer', placed, done);

@@ -35,6 +35,11 @@ export interface IntegrationEnv {
 export interface Tap {
   /** Waits until at least `n` messages arrived (or timeout) and returns all received so far, parsed. */
   take(n: number, timeoutMs?: number): Promise<Record<string, unknown>[]>;
+  /** Waits until `done` holds for everything received so far (or timeout) and returns it. */
+  until(
+    done: (received: Record<string, unknown>[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>[]>;
   received(): Record<string, unknown>[];
 }
 
@@ -75,6 +80,11 @@ export async function integrationEnv(
         async take(n, timeoutMs = 15_000) {
           const until = Date.now() + timeoutMs;
           while (got.length < n && Date.now() < until) await sleep(25);
+          return [...got];
+        },
+        async until(done, timeoutMs = 15_000) {
+          const deadline = Date.now() + timeoutMs;
+          while (!done([...got]) && Date.now() < deadline) await sleep(25);
           return [...got];
         },
       };
