@@ -1,8 +1,8 @@
 /**
- * A trace as a waterfall (pure): its spans sorted by start, each indented under its parent and placed on a time
+ * A trace as a waterfall (pure): its spans in `compareSpans` order, each indented under its parent and placed on a time
  * axis from the trace's first start to its last end (bar offset and width in percent of that span).
  */
-import type { SpanRecord } from '../../shared/runtime/telemetry/span-files';
+import { compareSpans, type SpanRecord } from '../../shared/runtime/telemetry/span-files';
 
 export interface WaterfallRow {
   span: SpanRecord;
@@ -24,7 +24,7 @@ export interface Waterfall {
 const MAX_DEPTH = 12;
 
 export function layoutWaterfall(spans: readonly SpanRecord[]): Waterfall {
-  const sorted = [...spans].sort((a, b) => a.startMs - b.startMs || b.endMs - a.endMs);
+  const sorted = [...spans].sort(compareSpans);
   const startMs = sorted.length > 0 ? Math.min(...sorted.map((s) => s.startMs)) : 0;
   const endMs = sorted.length > 0 ? Math.max(...sorted.map((s) => s.endMs)) : 0;
   const total = endMs - startMs;

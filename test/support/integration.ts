@@ -75,18 +75,15 @@ export async function integrationEnv(
         got.push(JSON.parse(m.data.toString('utf8')) as Record<string, unknown>);
         m.ack();
       });
+      const until: Tap['until'] = async (done, timeoutMs = 15_000) => {
+        const deadline = Date.now() + timeoutMs;
+        while (!done([...got]) && Date.now() < deadline) await sleep(25);
+        return [...got];
+      };
       return {
         received: () => [...got],
-        async take(n, timeoutMs = 15_000) {
-          const until = Date.now() + timeoutMs;
-          while (got.length < n && Date.now() < until) await sleep(25);
-          return [...got];
-        },
-        async until(done, timeoutMs = 15_000) {
-          const deadline = Date.now() + timeoutMs;
-          while (!done([...got]) && Date.now() < deadline) await sleep(25);
-          return [...got];
-        },
+        take: (n, timeoutMs) => until((r) => r.length >= n, timeoutMs),
+        until,
       };
     },
     async seed(customers, products) {

@@ -33,13 +33,20 @@ export function spanFileName(service: string, pid: number): string {
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
+/**
+ * Waterfall order: by start; of spans that start in the same millisecond the longer first, so a parent comes before
+ * the child it started at once (the api's request span before its transaction).
+ */
+export function compareSpans(a: SpanRecord, b: SpanRecord): number {
+  return a.startMs - b.startMs || b.endMs - a.endMs;
+}
+
 /** Bound on what one read looks at: a long-running local stack's files are read from their end. */
 const MAX_BYTES_PER_FILE = 64 * 1024 * 1024;
 
 /**
- * Every span of `traceId` recorded under `dir`, sorted by start; of spans that start in the same millisecond the
- * longer first, so a parent comes before the child it started at once (the api's request span before its
- * transaction). Unreadable files and lines are skipped (a process may be writing its last line).
+ * Every span of `traceId` recorded under `dir`, in `compareSpans` order. Unreadable files and lines are skipped (a
+ * process may be writing its last line).
  */
 export function readTrace(dir: string, traceId: string): SpanRecord[] {
   if (!TRACE_ID.test(traceId)) return [];
@@ -63,7 +70,7 @@ export function readTrace(dir: string, traceId: string): SpanRecord[] {
       if (span?.traceId === traceId) out.push(span);
     }
   }
-  return out.sort((a, b) => a.startMs - b.startMs || b.endMs - a.endMs);
+  return out.sort(compareSpans);
 }
 
 function tail(file: string): string {
