@@ -1,5 +1,4 @@
 /** Stands in for Cloud Scheduler locally: publishes a tick to the sweeper's topic every interval. */
-import type { PubSub } from '@google-cloud/pubsub';
 import { TOPICS } from '../shared/topology';
 
 export interface Ticker {
@@ -9,11 +8,20 @@ export interface Ticker {
   stop(): Promise<void>;
 }
 
+/** What the ticker needs of a Pub/Sub client (a `PubSub` is one). */
+export interface TickPublisher {
+  topic(name: string): { publishMessage(message: { data: Buffer }): Promise<unknown> };
+}
+
 export function tickMessage(at: Date = new Date()): Buffer {
   return Buffer.from(JSON.stringify({ type: 'saga.tick', at: at.toISOString() }));
 }
 
-export function startTicker(pubsub: PubSub, intervalMs: number, onError: (err: unknown) => void): Ticker {
+export function startTicker(
+  pubsub: TickPublisher,
+  intervalMs: number,
+  onError: (err: unknown) => void,
+): Ticker {
   const topic = pubsub.topic(TOPICS.sagaTicks);
   let count = 0;
   const inFlight = new Set<Promise<void>>();
